@@ -1,0 +1,20 @@
+//! Glou's sans-IO core: the listing registry (the metaserver's state and rules).
+//!
+//! Nothing here does IO, reads the clock or knows a wire format: every method that
+//! depends on time takes `now`, and every change is returned as an [`Event`] with a
+//! sequence number. Front doors translate their wire messages into these calls.
+
+mod filter;
+mod listing;
+mod registry;
+mod time;
+
+pub use filter::{Cursor, Filter, Query, Sort};
+pub use listing::{
+    Entry, EntryId, FieldError, Listing, ListingLimits, ListingPatch, Player, SecretDigest, Source,
+};
+pub use registry::{
+    AnnounceError, Announced, ChangesError, Event, EventKind, GameSummary, Page, PersistOp,
+    Registry, RegistryConfig, UpdateError,
+};
+pub use time::Timestamp;

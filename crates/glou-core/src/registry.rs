@@ -1,0 +1,679 @@
+//! The listing registry: every announced server, indexed per game, with expiry, limits
+//! and a change feed. Sans-IO: callers pass `now`, read the [`Event`]s each change
+//! produced with [`Registry::drain_events`], and persist with [`Registry::take_dirty`].
+
+use std::cmp::Reverse;
+use std::collections::hash_map::Entry as Slot;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
+use std::net::IpAddr;
+use std::ops::Bound;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::filter::{Cursor, Query, Sort, name_key};
+use crate::listing::{
+    Entry, EntryId, FieldError, Listing, ListingLimits, ListingPatch, SecretDigest, Source,
+    normalize_rules,
+};
+use crate::time::Timestamp;
+
+/// How the registry is bounded and when entries expire.
+#[derive(Clone, Debug)]
+pub struct RegistryConfig {
+    pub limits: ListingLimits,
+    /// Entries in total; announcements beyond are refused.
+    pub max_entries: usize,
+    /// Entries announced from one address.
+    pub max_per_owner: usize,
+    /// How long an entry lives without a heartbeat, per source (`None`: forever).
+    pub timeouts: [Option<Duration>; Source::ALL.len()],
+    /// How many recent events are kept for [`Registry::changes_since`].
+    pub change_window: usize,
+    /// The sequence number of the first event. Choose it above any number a previous
+    /// run gave out (the server derives it from the clock) so that clients resuming
+    /// with an old number are told to take a new snapshot.
+    pub first_seq: u64,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        let mut timeouts = [Some(Duration::from_secs(300)); Source::ALL.len()];
+        timeouts[Source::Q3 as usize] = Some(Duration::from_secs(900));
+        timeouts[Source::Config as usize] = None;
+        Self {
+            limits: ListingLimits::default(),
+            max_entries: 1_000_000,
+            max_per_owner: 256,
+            timeouts,
+            change_window: 65_536,
+            first_seq: 1,
+        }
+    }
+}
+
+impl RegistryConfig {
+    pub fn timeout(&self, source: Source) -> Option<Duration> {
+        self.timeouts[source as usize]
+    }
+}
+
+/// One change to the registry. `before` is absent for an addition, `after` for a removal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub seq: u64,
+    pub before: Option<Arc<Entry>>,
+    pub after: Option<Arc<Entry>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    Added,
+    Updated,
+    Removed,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Added => "added",
+            EventKind::Updated => "updated",
+            EventKind::Removed => "removed",
+        }
+    }
+}
+
+impl Event {
+    /// The entry as it is after the change, or as it was before a removal.
+    pub fn entry(&self) -> &Arc<Entry> {
+        self.after
+            .as_ref()
+            .or(self.before.as_ref())
+            .expect("an event has an entry")
+    }
+
+    pub fn kind(&self) -> EventKind {
+        match (&self.before, &self.after) {
+            (None, _) => EventKind::Added,
+            (Some(_), Some(_)) => EventKind::Updated,
+            (Some(_), None) => EventKind::Removed,
+        }
+    }
+
+    /// What this event means to someone who sees only entries matching `pred`: an entry
+    /// that starts matching is added, one that stops matching is removed.
+    pub fn seen_through(&self, pred: impl Fn(&Entry) -> bool) -> Option<EventKind> {
+        let before = self.before.as_deref().is_some_and(&pred);
+        let after = self.after.as_deref().is_some_and(&pred);
+        match (before, after) {
+            (false, false) => None,
+            (false, true) => Some(EventKind::Added),
+            (true, true) => Some(EventKind::Updated),
+            (true, false) => Some(EventKind::Removed),
+        }
+    }
+}
+
+/// An announcement that was accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Announced {
+    pub entry: Arc<Entry>,
+    /// False when the announcement replaced an entry for the same game and address.
+    pub created: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AnnounceError {
+    #[error("invalid listing: {0}")]
+    Invalid(#[from] FieldError),
+    #[error("the registry is full ({0} entries)")]
+    Full(usize),
+    #[error("too many servers from this address (at most {0})")]
+    TooManyForOwner(usize),
+    #[error("entry id already in use")]
+    IdTaken,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UpdateError {
+    #[error("no such server")]
+    NotFound,
+    #[error("wrong secret")]
+    Forbidden,
+    #[error("invalid listing: {0}")]
+    Invalid(#[from] FieldError),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ChangesError {
+    /// The events after `since` are no longer (or were never) kept: take a snapshot.
+    #[error("sequence {since} is outside the change window (oldest resumable is {oldest})")]
+    OutOfWindow { since: u64, oldest: u64 },
+}
+
+/// One page of a query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub entries: Vec<Arc<Entry>>,
+    /// Where the next page starts, when this one is full.
+    pub next: Option<Cursor>,
+}
+
+/// Servers and players of one game.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GameSummary {
+    pub game: String,
+    pub servers: usize,
+    pub players: u64,
+    pub bots: u64,
+    /// Servers per source, indexed like [`Source::ALL`].
+    pub per_source: [usize; Source::ALL.len()],
+}
+
+/// What persistence must do to mirror the registry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PersistOp {
+    Upsert(Arc<Entry>),
+    /// Only the times changed (a heartbeat).
+    Touch {
+        id: EntryId,
+        last_seen: Timestamp,
+        expires_at: Option<Timestamp>,
+    },
+    Delete(EntryId),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dirty {
+    Full,
+    Touch,
+    Deleted,
+}
+
+#[derive(Debug, Default)]
+struct GameIndex {
+    by_players: BTreeSet<(u32, EntryId)>,
+    by_name: BTreeSet<(Box<str>, EntryId)>,
+    players: u64,
+    bots: u64,
+    per_source: [usize; Source::ALL.len()],
+}
+
+/// The registry of listed servers.
+#[derive(Debug)]
+pub struct Registry {
+    config: RegistryConfig,
+    entries: HashMap<EntryId, Arc<Entry>>,
+    by_address: HashMap<Box<str>, EntryId>,
+    games: BTreeMap<String, GameIndex>,
+    expiry: BTreeSet<(Timestamp, EntryId)>,
+    per_owner: HashMap<IpAddr, usize>,
+    /// The last sequence number given out.
+    seq: u64,
+    window: VecDeque<Event>,
+    pending: Vec<Event>,
+    dirty: HashMap<EntryId, Dirty>,
+}
+
+impl Registry {
+    pub fn new(config: RegistryConfig) -> Self {
+        let seq = config.first_seq.saturating_sub(1);
+        Self {
+            config,
+            entries: HashMap::new(),
+            by_address: HashMap::new(),
+            games: BTreeMap::new(),
+            expiry: BTreeSet::new(),
+            per_owner: HashMap::new(),
+            seq,
+            window: VecDeque::new(),
+            pending: Vec::new(),
+            dirty: HashMap::new(),
+        }
+    }
+
+    pub fn config(&self) -> &RegistryConfig {
+        &self.config
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The sequence number of the latest event.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    pub fn get(&self, id: EntryId) -> Option<&Arc<Entry>> {
+        self.entries.get(&id)
+    }
+
+    /// The entry for a game at an address, whatever its source.
+    pub fn find(&self, game: &str, address: &str) -> Option<&Arc<Entry>> {
+        self.by_address
+            .get(address_key(game, address).as_ref())
+            .and_then(|id| self.entries.get(id))
+    }
+
+    /// Lists a server, or refreshes and replaces the entry for the same game and
+    /// address (keeping its id and first-seen time).
+    pub fn announce(
+        &mut self,
+        mut listing: Listing,
+        source: Source,
+        owner: IpAddr,
+        id: EntryId,
+        secret: Option<SecretDigest>,
+        now: Timestamp,
+    ) -> Result<Announced, AnnounceError> {
+        listing.rules = normalize_rules(listing.rules);
+        self.config.limits.check(&listing)?;
+        let expires_at = self.expiry_from(source, now);
+        let key = address_key(&listing.game, &listing.address);
+        if let Some(&old_id) = self.by_address.get(&key) {
+            let old = Arc::clone(&self.entries[&old_id]);
+            if old.owner != owner && self.owner_count(owner) >= self.config.max_per_owner {
+                return Err(AnnounceError::TooManyForOwner(self.config.max_per_owner));
+            }
+            let entry = Entry {
+                id: old_id,
+                listing,
+                source,
+                owner,
+                secret,
+                first_seen: old.first_seen,
+                last_seen: now,
+                expires_at,
+            };
+            let visible = old.listing != entry.listing || old.source != entry.source;
+            let entry = self.replace(old, entry, visible);
+            return Ok(Announced {
+                entry,
+                created: false,
+            });
+        }
+        if self.entries.len() >= self.config.max_entries {
+            return Err(AnnounceError::Full(self.config.max_entries));
+        }
+        if self.owner_count(owner) >= self.config.max_per_owner {
+            return Err(AnnounceError::TooManyForOwner(self.config.max_per_owner));
+        }
+        if self.entries.contains_key(&id) {
+            return Err(AnnounceError::IdTaken);
+        }
+        let entry = Arc::new(Entry {
+            id,
+            listing,
+            source,
+            owner,
+            secret,
+            first_seen: now,
+            last_seen: now,
+            expires_at,
+        });
+        self.insert(Arc::clone(&entry));
+        self.mark(id, Dirty::Full);
+        self.emit(None, Some(Arc::clone(&entry)));
+        Ok(Announced {
+            entry,
+            created: true,
+        })
+    }
+
+    /// A heartbeat with optional changes from the holder of the entry's secret.
+    /// Events are emitted only when a listed field changed.
+    pub fn update(
+        &mut self,
+        id: EntryId,
+        secret: &SecretDigest,
+        patch: ListingPatch,
+        now: Timestamp,
+    ) -> Result<Arc<Entry>, UpdateError> {
+        let old = self.authorize(id, secret)?;
+        let mut entry = Entry::clone(&old);
+        let visible = patch.apply(&mut entry.listing);
+        if visible {
+            self.config.limits.check(&entry.listing)?;
+        }
+        entry.last_seen = now;
+        entry.expires_at = self.expiry_from(entry.source, now);
+        Ok(self.replace(old, entry, visible))
+    }
+
+    /// Removes an entry for the holder of its secret.
+    pub fn withdraw(&mut self, id: EntryId, secret: &SecretDigest) -> Result<(), UpdateError> {
+        self.authorize(id, secret)?;
+        self.remove(id);
+        Ok(())
+    }
+
+    /// Removes an entry without checking a secret (front doors that authenticate
+    /// otherwise, expiry, administration). Returns whether it was listed.
+    pub fn remove(&mut self, id: EntryId) -> bool {
+        let Some(old) = self.entries.remove(&id) else {
+            return false;
+        };
+        self.unindex(&old);
+        self.mark(id, Dirty::Deleted);
+        self.emit(Some(old), None);
+        true
+    }
+
+    /// Removes every entry whose time is up. Returns how many went.
+    pub fn expire(&mut self, now: Timestamp) -> usize {
+        let due: Vec<EntryId> = self
+            .expiry
+            .range(..=(now, EntryId(u64::MAX)))
+            .map(|&(_, id)| id)
+            .collect();
+        for &id in &due {
+            self.remove(id);
+        }
+        due.len()
+    }
+
+    /// When the next entry expires, if any does.
+    pub fn next_expiry(&self) -> Option<Timestamp> {
+        self.expiry.first().map(|&(t, _)| t)
+    }
+
+    /// Puts back entries loaded from storage, as they were: no events, nothing to
+    /// persist. Entries already expired at `now`, invalid ones or ones beyond the
+    /// limits are skipped. Returns how many were restored.
+    pub fn restore(&mut self, entries: impl IntoIterator<Item = Entry>, now: Timestamp) -> usize {
+        let mut restored = 0;
+        for entry in entries {
+            let live = entry.expires_at.is_none_or(|t| t > now);
+            let fits = self.entries.len() < self.config.max_entries
+                && !self.entries.contains_key(&entry.id)
+                && self
+                    .find(&entry.listing.game, &entry.listing.address)
+                    .is_none()
+                && self.config.limits.check(&entry.listing).is_ok();
+            if live && fits {
+                self.insert(Arc::new(entry));
+                restored += 1;
+            }
+        }
+        restored
+    }
+
+    /// One page of entries matching the query, in its order.
+    pub fn query(&self, q: &Query) -> Page {
+        let limit = q.limit;
+        let mut entries = Vec::with_capacity(limit.min(1024));
+        if limit > 0 {
+            for id in self.ordered_ids(q) {
+                let e = &self.entries[&id];
+                if q.filter.matches(e) {
+                    entries.push(Arc::clone(e));
+                    if entries.len() == limit {
+                        break;
+                    }
+                }
+            }
+        }
+        let next = (entries.len() == limit && limit > 0)
+            .then(|| q.cursor_of(entries.last().expect("a full page")));
+        Page { entries, next }
+    }
+
+    /// Every game with servers, the most players first.
+    pub fn games(&self) -> Vec<GameSummary> {
+        let mut games: Vec<GameSummary> = self
+            .games
+            .iter()
+            .map(|(game, ix)| GameSummary {
+                game: game.clone(),
+                servers: ix.by_players.len(),
+                players: ix.players,
+                bots: ix.bots,
+                per_source: ix.per_source,
+            })
+            .collect();
+        games.sort_by(|a, b| (b.players, b.servers).cmp(&(a.players, a.servers)));
+        games
+    }
+
+    /// The events after `since`, at most `limit` of them; `Ok` with an empty list when
+    /// `since` is the latest sequence number.
+    pub fn changes_since(&self, since: u64, limit: usize) -> Result<Vec<Event>, ChangesError> {
+        let oldest = self.window.front().map_or(self.seq, |e| e.seq - 1);
+        if since < oldest || since > self.seq {
+            return Err(ChangesError::OutOfWindow { since, oldest });
+        }
+        let skip = usize::try_from(since - oldest).unwrap_or(usize::MAX);
+        Ok(self.window.iter().skip(skip).take(limit).cloned().collect())
+    }
+
+    /// The events produced since the last call, in order.
+    pub fn drain_events(&mut self) -> std::vec::Drain<'_, Event> {
+        self.pending.drain(..)
+    }
+
+    /// What changed since the last call, for persistence.
+    pub fn take_dirty(&mut self) -> Vec<PersistOp> {
+        let dirty = std::mem::take(&mut self.dirty);
+        dirty
+            .into_iter()
+            .map(|(id, d)| match (d, self.entries.get(&id)) {
+                (Dirty::Deleted, _) | (_, None) => PersistOp::Delete(id),
+                (Dirty::Full, Some(e)) => PersistOp::Upsert(Arc::clone(e)),
+                (Dirty::Touch, Some(e)) => PersistOp::Touch {
+                    id,
+                    last_seen: e.last_seen,
+                    expires_at: e.expires_at,
+                },
+            })
+            .collect()
+    }
+
+    fn authorize(&self, id: EntryId, secret: &SecretDigest) -> Result<Arc<Entry>, UpdateError> {
+        let entry = self.entries.get(&id).ok_or(UpdateError::NotFound)?;
+        if entry.secret.as_ref() != Some(secret) {
+            return Err(UpdateError::Forbidden);
+        }
+        Ok(Arc::clone(entry))
+    }
+
+    fn expiry_from(&self, source: Source, now: Timestamp) -> Option<Timestamp> {
+        self.config.timeout(source).map(|t| now.saturating_add(t))
+    }
+
+    fn owner_count(&self, owner: IpAddr) -> usize {
+        self.per_owner.get(&owner).copied().unwrap_or(0)
+    }
+
+    /// Swaps `old` for `new` (same id), emitting an event if `visible`.
+    fn replace(&mut self, old: Arc<Entry>, new: Entry, visible: bool) -> Arc<Entry> {
+        let new = Arc::new(new);
+        self.unindex(&old);
+        self.insert(Arc::clone(&new));
+        let only_times = !visible && old.secret == new.secret && old.owner == new.owner;
+        self.mark(
+            new.id,
+            if only_times {
+                Dirty::Touch
+            } else {
+                Dirty::Full
+            },
+        );
+        if visible {
+            self.emit(Some(old), Some(Arc::clone(&new)));
+        }
+        new
+    }
+
+    fn insert(&mut self, e: Arc<Entry>) {
+        let l = &e.listing;
+        self.by_address
+            .insert(address_key(&l.game, &l.address), e.id);
+        let ix = self.games.entry(l.game.clone()).or_default();
+        ix.by_players.insert((l.players, e.id));
+        ix.by_name.insert((name_key(&l.name), e.id));
+        ix.players += u64::from(l.players);
+        ix.bots += u64::from(l.bots);
+        ix.per_source[e.source_index()] += 1;
+        if let Some(t) = e.expires_at {
+            self.expiry.insert((t, e.id));
+        }
+        *self.per_owner.entry(e.owner).or_default() += 1;
+        self.entries.insert(e.id, e);
+    }
+
+    fn unindex(&mut self, e: &Entry) {
+        let l = &e.listing;
+        self.by_address
+            .remove(address_key(&l.game, &l.address).as_ref());
+        if let Some(ix) = self.games.get_mut(&l.game) {
+            ix.by_players.remove(&(l.players, e.id));
+            ix.by_name.remove(&(name_key(&l.name), e.id));
+            ix.players -= u64::from(l.players);
+            ix.bots -= u64::from(l.bots);
+            ix.per_source[e.source_index()] -= 1;
+            if ix.by_players.is_empty() {
+                self.games.remove(&l.game);
+            }
+        }
+        if let Some(t) = e.expires_at {
+            self.expiry.remove(&(t, e.id));
+        }
+        if let Slot::Occupied(mut n) = self.per_owner.entry(e.owner) {
+            *n.get_mut() -= 1;
+            if *n.get() == 0 {
+                n.remove();
+            }
+        }
+    }
+
+    fn mark(&mut self, id: EntryId, d: Dirty) {
+        let slot = self.dirty.entry(id).or_insert(d);
+        // A full write covers a touch; a deletion or a re-creation replaces anything.
+        if !(d == Dirty::Touch && *slot == Dirty::Full) {
+            *slot = d;
+        }
+    }
+
+    fn emit(&mut self, before: Option<Arc<Entry>>, after: Option<Arc<Entry>>) {
+        self.seq += 1;
+        let event = Event {
+            seq: self.seq,
+            before,
+            after,
+        };
+        if self.config.change_window > 0 {
+            if self.window.len() == self.config.change_window {
+                self.window.pop_front();
+            }
+            self.window.push_back(event.clone());
+        }
+        self.pending.push(event);
+    }
+
+    /// Ids of the selected games in the query's order, starting after its cursor.
+    fn ordered_ids<'a>(&'a self, q: &'a Query) -> Box<dyn Iterator<Item = EntryId> + 'a> {
+        let indexes: Vec<&GameIndex> = if q.filter.games.is_empty() {
+            self.games.values().collect()
+        } else {
+            let mut games: Vec<&String> = q.filter.games.iter().collect();
+            games.sort();
+            games.dedup();
+            games
+                .into_iter()
+                .filter_map(|g| self.games.get(g))
+                .collect()
+        };
+        match q.sort {
+            Sort::Players => {
+                let after = match &q.after {
+                    Some(Cursor::Players(p, id)) => Some((*p, *id)),
+                    _ => None,
+                };
+                let iters = indexes
+                    .iter()
+                    .map(|ix| ranged(&ix.by_players, after.as_ref(), q.descending));
+                merge(iters.collect(), q.descending)
+            }
+            Sort::Name => {
+                let after = match &q.after {
+                    Some(Cursor::Name(n, id)) => Some((n.as_str().into(), *id)),
+                    _ => None,
+                };
+                let iters = indexes
+                    .iter()
+                    .map(|ix| ranged(&ix.by_name, after.as_ref(), q.descending));
+                merge(iters.collect(), q.descending)
+            }
+        }
+    }
+}
+
+fn address_key(game: &str, address: &str) -> Box<str> {
+    format!("{game} {address}").into_boxed_str()
+}
+
+type KeyIter<'a, K> = Box<dyn Iterator<Item = &'a (K, EntryId)> + 'a>;
+
+/// The part of a sorted index after the cursor, in the requested direction.
+fn ranged<'a, K: Ord>(
+    set: &'a BTreeSet<(K, EntryId)>,
+    after: Option<&(K, EntryId)>,
+    descending: bool,
+) -> KeyIter<'a, K> {
+    match (after, descending) {
+        (None, false) => Box::new(set.iter()),
+        (None, true) => Box::new(set.iter().rev()),
+        (Some(a), false) => Box::new(set.range((Bound::Excluded(a), Bound::Unbounded))),
+        (Some(a), true) => Box::new(set.range((Bound::Unbounded, Bound::Excluded(a))).rev()),
+    }
+}
+
+/// Merges sorted index iterators (one per game) into one ordered stream of ids.
+fn merge<'a, K: Ord + 'a>(
+    mut iters: Vec<KeyIter<'a, K>>,
+    descending: bool,
+) -> Box<dyn Iterator<Item = EntryId> + 'a> {
+    if iters.len() == 1 {
+        return Box::new(iters.pop().expect("one iterator").map(|&(_, id)| id));
+    }
+    // The heap pops the greatest item, so ascending order wraps keys in `Reverse`.
+    let mut heap: BinaryHeap<(Directed<'a, K>, usize)> = BinaryHeap::new();
+    for (i, it) in iters.iter_mut().enumerate() {
+        if let Some(item) = it.next() {
+            heap.push((Directed::new(item, descending), i));
+        }
+    }
+    Box::new(std::iter::from_fn(move || {
+        let (top, i) = heap.pop()?;
+        if let Some(item) = iters[i].next() {
+            heap.push((Directed::new(item, descending), i));
+        }
+        Some(top.id())
+    }))
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Directed<'a, K: Ord> {
+    Desc(&'a (K, EntryId)),
+    Asc(Reverse<&'a (K, EntryId)>),
+}
+
+impl<'a, K: Ord> Directed<'a, K> {
+    fn new(item: &'a (K, EntryId), descending: bool) -> Self {
+        if descending {
+            Directed::Desc(item)
+        } else {
+            Directed::Asc(Reverse(item))
+        }
+    }
+
+    fn id(&self) -> EntryId {
+        match self {
+            Directed::Desc(item) | Directed::Asc(Reverse(item)) => item.1,
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The native HTTP/WebSocket API, version 1 (`/api/v1`): JSON bodies, query strings and
+//! WebSocket messages. `docs/protocol/native.md` is the user-facing description.
+
+mod query;
+mod server;
+mod ws;
+
+pub use query::{QueryError, ServerQuery};
+pub use server::{
+    AnnounceReply, AnnounceRequest, ChangeDto, ChangesReply, ErrorBody, ErrorDetail, GameDto,
+    GamesReply, PlayerDto, Rules, ServerDto, ServersReply, UpdateRequest,
+};
+pub use ws::{ClientMessage, ServerMessage, event_message};
+
+/// Decodes a JSON body, naming the field and what was expected when it fails.
+pub fn decode<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, serde_json::Error> {
+    serde_json::from_slice(body)
+}
