@@ -1,1 +1,180 @@
-//! placeholder
+//! Glou's server: listeners, per-connection tasks, the hub that fans events out, and
+//! the background work (expiry sweeps, persistence). [`run`] starts from sockets that
+//! are already bound, so `glou serve` and the tests (port 0) start it the same way.
+
+pub mod config;
+mod http;
+mod hub;
+mod metrics;
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use glou_core::{PersistOp, RegistryConfig};
+use glou_store::{Store, StoreError};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tracing::{error, info, warn};
+
+pub use config::{Config, RawConfig};
+use hub::Hub;
+
+/// The bound sockets of the configured listeners.
+#[derive(Debug, Default)]
+pub struct Listeners {
+    pub http: Option<TcpListener>,
+}
+
+impl Listeners {
+    /// Binds every listener the configuration enables.
+    pub async fn bind(config: &Config) -> io::Result<Self> {
+        let http = match config.http {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("binding the http listener to {addr}: {e}"),
+                )
+            })?),
+            None => None,
+        };
+        Ok(Self { http })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the http listener failed: {0}")]
+    Http(io::Error),
+}
+
+/// How long shutdown waits for connections to finish.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Runs the server until `shutdown` completes, then stops accepting, closes live
+/// sessions, writes what must be persisted and returns.
+pub async fn run(
+    config: Config,
+    store: Store,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), ServerError> {
+    let now = (config.clock)();
+    let stored = store.load_listings(now).await?;
+    // Sequence numbers start above any a previous run gave out, so that clients that
+    // resume with an old one are told to take a new snapshot.
+    let registry = RegistryConfig {
+        first_seq: now.as_millis().saturating_mul(1000).max(1),
+        ..config.registry.clone()
+    };
+    let native_timeout = registry
+        .timeout(glou_core::Source::Native)
+        .unwrap_or(Duration::from_secs(300));
+    let hub = Arc::new(Hub::new(registry, config.clock.clone()));
+    let restored = hub.mutate(|reg| reg.restore(stored, now));
+    info!(restored, "listings loaded");
+
+    let (stop_front, front_stopped) = watch::channel(false);
+    let (stop_persist, persist_stopped) = watch::channel(false);
+    let mut http_task = match listeners.http {
+        Some(listener) => {
+            info!(listener = "http", addr = %listener.local_addr().map_err(ServerError::Http)?, "listening");
+            let app = Arc::new(http::App {
+                hub: hub.clone(),
+                trusted: config.trusted.clone(),
+                allow_private: config.allow_private,
+                api: config.api.clone(),
+                heartbeat_interval: native_timeout / 3,
+            });
+            tokio::spawn(http::serve(listener, app, stopped(front_stopped.clone())))
+        }
+        None => tokio::spawn(std::future::pending()),
+    };
+    let expiry_task = tokio::spawn(expire_loop(
+        hub.clone(),
+        config.expire_interval,
+        front_stopped,
+    ));
+    let persist_task = tokio::spawn(persist_loop(
+        hub.clone(),
+        store.clone(),
+        config.persist_interval,
+        persist_stopped,
+    ));
+
+    let failure = tokio::select! {
+        () = shutdown => None,
+        result = &mut http_task => Some(match result {
+            Ok(Err(e)) => ServerError::Http(e),
+            Ok(Ok(())) => ServerError::Http(io::Error::other("stopped serving")),
+            Err(e) => ServerError::Http(io::Error::other(e)),
+        }),
+    };
+    info!("shutting down");
+    stop_front.send_replace(true);
+    hub.begin_shutdown();
+    if failure.is_none() && tokio::time::timeout(DRAIN, &mut http_task).await.is_err() {
+        warn!("connections still open after {DRAIN:?}; closing them");
+        http_task.abort();
+    }
+    let _ = expiry_task.await;
+    stop_persist.send_replace(true);
+    let _ = persist_task.await;
+    store.close().await;
+    info!("stopped");
+    failure.map_or(Ok(()), Err)
+}
+
+async fn stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|&s| s).await;
+}
+
+/// Removes entries whose time is up, every `every`.
+async fn expire_loop(hub: Arc<Hub>, every: Duration, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let now = hub.now();
+                let expired = hub.mutate(|reg| reg.expire(now));
+                if expired > 0 {
+                    tracing::debug!(expired, "entries expired");
+                }
+            }
+            _ = stop.wait_for(|&s| s) => return,
+        }
+    }
+}
+
+/// Writes registry changes to the store every `every`, and once more when stopped.
+/// A failed write is retried with the next batch.
+async fn persist_loop(
+    hub: Arc<Hub>,
+    store: Store,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    let mut unsaved: Vec<PersistOp> = Vec::new();
+    loop {
+        let last = tokio::select! {
+            _ = tick.tick() => false,
+            _ = stop.wait_for(|&s| s) => true,
+        };
+        unsaved.extend(hub.mutate(|reg| reg.take_dirty()));
+        if !unsaved.is_empty() {
+            match store.save_listings(&unsaved).await {
+                Ok(()) => unsaved.clear(),
+                Err(e) => {
+                    hub.metrics.persist_errors.inc();
+                    error!(error = %e, pending = unsaved.len(), "saving listings failed; will retry");
+                }
+            }
+        }
+        if last {
+            return;
+        }
+    }
+}

@@ -1,1 +1,50 @@
-fn main() {}
+//! The `glou` binary: parses the command line, installs logging, and hands over to the
+//! library crates. `serve` runs the server; `bench` drives load against one.
+
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+/// Glou: a game lounge server — metaserver, lobby and community for every game.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    /// Log filter, as RUST_LOG (e.g. `info`, `glou_server=debug`). Overrides RUST_LOG.
+    #[arg(long, global = true)]
+    log: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server (no configuration needed: SQLite in ./glou-data, HTTP on 127.0.0.1:5680).
+    Serve(serve::ServeArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    init_logging(cli.log.as_deref());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await,
+        }
+    })
+}
+
+fn init_logging(filter: Option<&str>) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match filter {
+        Some(f) => EnvFilter::new(f),
+        None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+    };
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .init();
+}

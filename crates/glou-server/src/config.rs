@@ -1,0 +1,271 @@
+//! Configuration in two stages: [`RawConfig`] is what the TOML file says (every field
+//! optional, unknown fields refused); [`Config`] is the validated, typed result the
+//! server runs with. `glou.example.toml` documents every field.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use glou_core::{ListingLimits, RegistryConfig, Source, Timestamp};
+use ipnet::IpNet;
+use serde::Deserialize;
+
+/// Where "now" comes from. The system clock, except in tests that drive time.
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// The wall clock, in milliseconds since the Unix epoch.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        let since = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp::from_millis(u64::try_from(since.as_millis()).unwrap_or(u64::MAX))
+    })
+}
+
+/// The configuration file as written.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// Directory of the embedded database. Default `./glou-data`.
+    pub data_dir: Option<PathBuf>,
+    /// Accept announcements of loopback and private addresses. Default false.
+    pub allow_private: Option<bool>,
+    /// Networks whose callers may announce any address (relays, trusted hosts).
+    pub trusted: Option<Vec<IpNet>>,
+    #[serde(default)]
+    pub listen: RawListen,
+    #[serde(default)]
+    pub registry: RawRegistry,
+    #[serde(default)]
+    pub api: RawApi,
+}
+
+/// `[listen]`: the address of each listener, or `"off"`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawListen {
+    /// Native HTTP/WebSocket API. Default `127.0.0.1:5680`.
+    pub http: Option<String>,
+}
+
+/// `[registry]`: bounds and timing of the listing registry.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRegistry {
+    pub max_entries: Option<usize>,
+    pub max_per_address: Option<usize>,
+    pub change_window: Option<usize>,
+    /// Seconds between expiry sweeps.
+    pub expire_interval: Option<f64>,
+    /// Seconds between writes of listing changes to the database.
+    pub persist_interval: Option<f64>,
+    /// Seconds without a heartbeat before an entry is dropped, per source (`0` = never).
+    #[serde(default)]
+    pub timeouts: std::collections::BTreeMap<String, u64>,
+}
+
+/// `[api]`: bounds of the native API.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawApi {
+    pub max_body_bytes: Option<usize>,
+    pub max_page: Option<usize>,
+    pub max_snapshot: Option<usize>,
+    pub ws_max_subscriptions: Option<usize>,
+    pub ws_queue: Option<usize>,
+}
+
+/// Bounds of the native API.
+#[derive(Clone, Debug)]
+pub struct ApiLimits {
+    pub max_body_bytes: usize,
+    pub max_page: usize,
+    pub max_snapshot: usize,
+    pub ws_max_subscriptions: usize,
+    /// Messages waiting for a slow WebSocket client before it is dropped.
+    pub ws_queue: usize,
+}
+
+/// The validated configuration.
+#[derive(Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub http: Option<SocketAddr>,
+    pub allow_private: bool,
+    pub trusted: Vec<IpNet>,
+    pub registry: RegistryConfig,
+    pub expire_interval: Duration,
+    pub persist_interval: Duration,
+    pub api: ApiLimits,
+    pub clock: Clock,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("http", &self.http)
+            .field("allow_private", &self.allow_private)
+            .field("trusted", &self.trusted)
+            .field("registry", &self.registry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A configuration that cannot be used, and why.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+pub const DEFAULT_HTTP: &str = "127.0.0.1:5680";
+
+impl RawConfig {
+    /// Parses a TOML document.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// Checks every value and fills in defaults.
+    pub fn validate(self) -> Result<Config, ConfigError> {
+        let defaults = RegistryConfig::default();
+        let r = self.registry;
+        let mut timeouts = defaults.timeouts;
+        for (name, secs) in r.timeouts {
+            let source: Source = name.parse().map_err(|()| {
+                let known: Vec<&str> = Source::ALL.iter().map(|s| s.as_str()).collect();
+                ConfigError(format!(
+                    "registry.timeouts: unknown source {name:?}, expected one of {}",
+                    known.join(", ")
+                ))
+            })?;
+            timeouts[source as usize] = (secs > 0).then(|| Duration::from_secs(secs));
+        }
+        let registry = RegistryConfig {
+            limits: ListingLimits::default(),
+            max_entries: positive("registry.max_entries", r.max_entries, defaults.max_entries)?,
+            max_per_owner: positive(
+                "registry.max_per_address",
+                r.max_per_address,
+                defaults.max_per_owner,
+            )?,
+            timeouts,
+            change_window: r.change_window.unwrap_or(defaults.change_window),
+            first_seq: 1,
+        };
+        let a = self.api;
+        let api = ApiLimits {
+            max_body_bytes: positive("api.max_body_bytes", a.max_body_bytes, 64 * 1024)?,
+            max_page: positive("api.max_page", a.max_page, 10_000)?,
+            max_snapshot: positive("api.max_snapshot", a.max_snapshot, 50_000)?,
+            ws_max_subscriptions: positive("api.ws_max_subscriptions", a.ws_max_subscriptions, 32)?,
+            ws_queue: positive("api.ws_queue", a.ws_queue, 1024)?,
+        };
+        Ok(Config {
+            data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("glou-data")),
+            http: listen_addr(
+                "listen.http",
+                self.listen.http.as_deref().unwrap_or(DEFAULT_HTTP),
+            )?,
+            allow_private: self.allow_private.unwrap_or(false),
+            trusted: self.trusted.unwrap_or_default(),
+            registry,
+            expire_interval: seconds("registry.expire_interval", r.expire_interval, 1.0)?,
+            persist_interval: seconds("registry.persist_interval", r.persist_interval, 1.0)?,
+            api,
+            clock: system_clock(),
+        })
+    }
+}
+
+fn listen_addr(field: &str, value: &str) -> Result<Option<SocketAddr>, ConfigError> {
+    if value == "off" {
+        return Ok(None);
+    }
+    value.parse().map(Some).map_err(|_| {
+        ConfigError(format!(
+            "{field}: expected an IP:port such as {DEFAULT_HTTP}, or \"off\"; got {value:?}"
+        ))
+    })
+}
+
+fn positive(field: &str, value: Option<usize>, default: usize) -> Result<usize, ConfigError> {
+    match value {
+        Some(0) => Err(ConfigError(format!(
+            "{field}: expected a positive number, got 0"
+        ))),
+        Some(n) => Ok(n),
+        None => Ok(default),
+    }
+}
+
+fn seconds(field: &str, value: Option<f64>, default: f64) -> Result<Duration, ConfigError> {
+    let secs = value.unwrap_or(default);
+    if !(0.01..=3600.0).contains(&secs) {
+        return Err(ConfigError(format!(
+            "{field}: expected seconds between 0.01 and 3600, got {secs}"
+        )));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_the_defaults() {
+        let c = RawConfig::from_toml("").unwrap().validate().unwrap();
+        assert_eq!(c.http, Some(DEFAULT_HTTP.parse().unwrap()));
+        assert_eq!(c.data_dir, PathBuf::from("glou-data"));
+        assert!(!c.allow_private);
+    }
+
+    #[test]
+    fn every_field_is_read() {
+        let c = RawConfig::from_toml(
+            r#"
+            data_dir = "/var/lib/glou"
+            allow_private = true
+            trusted = ["10.0.0.0/8"]
+            [listen]
+            http = "off"
+            [registry]
+            max_entries = 5
+            max_per_address = 2
+            change_window = 10
+            expire_interval = 0.5
+            persist_interval = 2
+            timeouts = { native = 30, q3 = 0 }
+            [api]
+            max_page = 7
+            "#,
+        )
+        .unwrap()
+        .validate()
+        .unwrap();
+        assert_eq!(c.http, None);
+        assert_eq!((c.registry.max_entries, c.registry.max_per_owner), (5, 2));
+        assert_eq!(
+            c.registry.timeout(Source::Native),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(c.registry.timeout(Source::Q3), None);
+        assert_eq!(c.expire_interval, Duration::from_millis(500));
+        assert_eq!(c.api.max_page, 7);
+        assert_eq!(c.trusted, vec!["10.0.0.0/8".parse::<IpNet>().unwrap()]);
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let err = |toml: &str| match RawConfig::from_toml(toml).and_then(RawConfig::validate) {
+            Ok(_) => panic!("accepted {toml}"),
+            Err(e) => e.to_string(),
+        };
+        assert!(err("htpp = 1").contains("unknown field `htpp`"));
+        assert!(err("[listen]\nhttp = \"localhost\"").contains("listen.http: expected an IP:port"));
+        assert!(err("[registry]\nmax_entries = 0").contains("registry.max_entries"));
+        assert!(err("[registry.timeouts]\nquake = 3").contains("unknown source \"quake\""));
+    }
+}

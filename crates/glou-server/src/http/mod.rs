@@ -1,0 +1,242 @@
+//! The `http` listener: the native API v1 (`/api/v1/...`), its WebSocket, `/healthz`
+//! and `/metrics`. Handlers translate between DTOs and core calls; rules stay in the core.
+
+mod admission;
+pub(crate) mod convert;
+mod error;
+mod servers;
+mod ws;
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::connect_info::Connected;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::serve::{IncomingStream, Listener};
+use ipnet::IpNet;
+use prometheus_client::metrics::gauge::Gauge;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::config::ApiLimits;
+use crate::hub::Hub;
+use crate::metrics::{ListenerLabels, RequestLabels};
+use error::ApiError;
+
+/// What the handlers share.
+pub struct App {
+    pub hub: Arc<Hub>,
+    pub trusted: Vec<IpNet>,
+    pub allow_private: bool,
+    pub api: ApiLimits,
+    /// What announcers are told: a third of the native timeout.
+    pub heartbeat_interval: Duration,
+}
+
+/// The router of the native API.
+pub fn router(app: Arc<App>) -> Router {
+    let body_limit = app.api.max_body_bytes;
+    Router::new()
+        .route(
+            "/api/v1/servers",
+            get(servers::list).post(servers::announce),
+        )
+        .route("/api/v1/servers/changes", get(servers::changes))
+        .route(
+            "/api/v1/servers/{id}",
+            get(servers::get_one)
+                .put(servers::update)
+                .delete(servers::withdraw),
+        )
+        .route("/api/v1/games", get(servers::games))
+        .route("/api/v1/ws", get(ws::upgrade))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route_layer(middleware::from_fn_with_state(app.clone(), count_request))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(app)
+}
+
+/// Serves the router on a bound listener until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let gauge = app
+        .hub
+        .metrics
+        .connections
+        .get_or_create(&ListenerLabels { listener: "http" })
+        .clone();
+    let listener = CountingListener {
+        inner: listener,
+        gauge,
+    };
+    let service = router(app).into_make_service_with_connect_info::<PeerAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// `GET /healthz`
+async fn healthz() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"status":"ok"}"#,
+    )
+}
+
+/// `GET /metrics`
+async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
+    let games = app.hub.read(|reg| reg.games());
+    let text = app.hub.metrics.render(&games);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no_route", "no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "method not allowed on this route",
+    )
+}
+
+async fn count_request(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("", |p| p.as_str())
+        .to_owned();
+    let method = req.method().as_str().to_owned();
+    let response = next.run(req).await;
+    let labels = RequestLabels {
+        route,
+        method,
+        status: response.status().as_u16(),
+    };
+    app.hub.metrics.requests.get_or_create(&labels).inc();
+    response
+}
+
+/// The peer's socket address, as handlers see it.
+#[derive(Clone, Copy, Debug)]
+pub struct PeerAddr(pub SocketAddr);
+
+impl Connected<IncomingStream<'_, CountingListener>> for PeerAddr {
+    fn connect_info(stream: IncomingStream<'_, CountingListener>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}
+
+/// A TCP listener that counts open connections and sets `TCP_NODELAY`.
+pub struct CountingListener {
+    inner: TcpListener,
+    gauge: Gauge,
+}
+
+impl Listener for CountingListener {
+    type Io = Counted;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Counted, SocketAddr) {
+        loop {
+            match self.inner.accept().await {
+                Ok((stream, addr)) => {
+                    let _ = stream.set_nodelay(true);
+                    self.gauge.inc();
+                    return (
+                        Counted {
+                            stream,
+                            gauge: self.gauge.clone(),
+                        },
+                        addr,
+                    );
+                }
+                Err(e) => {
+                    // Out of file descriptors or a connection reset before accept:
+                    // wait a little rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.inner.local_addr()
+    }
+}
+
+/// A connection that leaves the count when dropped.
+pub struct Counted {
+    stream: TcpStream,
+    gauge: Gauge,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.gauge.dec();
+    }
+}
+
+impl AsyncRead for Counted {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Counted {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+}

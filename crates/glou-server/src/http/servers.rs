@@ -1,0 +1,244 @@
+//! The listing routes: announce, heartbeat, withdraw, query, one server, games, and
+//! the change feed.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use glou_core::{AnnounceError, EntryId, SecretDigest, Source};
+use glou_proto::native::{
+    self, AnnounceReply, AnnounceRequest, ChangeDto, ChangesReply, GameDto, GamesReply,
+    ServerQuery, ServersReply, UpdateRequest,
+};
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+use super::admission::Admission;
+use super::convert::{self, server_dto};
+use super::error::ApiError;
+use super::{App, PeerAddr};
+use crate::metrics::ReasonLabels;
+
+type Pairs = Vec<(String, String)>;
+
+/// `POST /api/v1/servers`
+pub async fn announce(
+    State(app): State<Arc<App>>,
+    ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let req: AnnounceRequest = decode_body(body)?;
+    let admission = Admission {
+        trusted: &app.trusted,
+        allow_private: app.allow_private,
+    };
+    let admitted = admission
+        .admit(req.address.as_deref(), req.port, peer.ip())
+        .inspect_err(|e| refused(&app, e.code))?;
+    let listing = convert::listing(req, admitted.address);
+    let secret = format!("{:032x}", rand::rng().random::<u128>());
+    let digest = digest(&secret);
+    let now = app.hub.now();
+    let mut attempt = 0;
+    let announced = loop {
+        let id = EntryId(rand::rng().random());
+        let result = app.hub.mutate(|reg| {
+            reg.announce(
+                listing.clone(),
+                Source::Native,
+                admitted.owner,
+                id,
+                Some(digest),
+                now,
+            )
+        });
+        match result {
+            Err(AnnounceError::IdTaken) if attempt < 3 => attempt += 1,
+            other => break other,
+        }
+    };
+    let announced = announced
+        .map_err(ApiError::from)
+        .inspect_err(|e| refused(&app, e.code))?;
+    let status = if announced.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let reply = AnnounceReply {
+        server: server_dto(&announced.entry),
+        secret,
+        heartbeat_interval: app.heartbeat_interval.as_secs(),
+    };
+    Ok((status, Json(reply)).into_response())
+}
+
+/// `PUT /api/v1/servers/{id}`: a heartbeat, with the fields that changed.
+pub async fn update(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let secret = bearer(&headers)?;
+    let req: UpdateRequest = match body {
+        Ok(b) if b.iter().all(u8::is_ascii_whitespace) => UpdateRequest::default(),
+        other => decode_body(other)?,
+    };
+    let now = app.hub.now();
+    let entry = app
+        .hub
+        .mutate(|reg| reg.update(id, &secret, convert::patch(req), now))?;
+    Ok(Json(server_dto(&entry)).into_response())
+}
+
+/// `DELETE /api/v1/servers/{id}`
+pub async fn withdraw(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&id)?;
+    let secret = bearer(&headers)?;
+    app.hub.mutate(|reg| reg.withdraw(id, &secret))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/servers`
+pub async fn list(
+    State(app): State<Arc<App>>,
+    pairs: Result<Query<Pairs>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = ServerQuery::from_pairs(query_pairs(pairs)?)?;
+    let query = convert::query(q, 100, app.api.max_page)?;
+    let (page, seq) = app.hub.read(|reg| (reg.query(&query), reg.seq()));
+    let reply = ServersReply {
+        servers: page.entries.iter().map(|e| server_dto(e)).collect(),
+        next: page.next.as_ref().map(convert::encode_cursor),
+        seq,
+    };
+    Ok(Json(reply).into_response())
+}
+
+/// `GET /api/v1/servers/{id}`
+pub async fn get_one(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let entry = app
+        .hub
+        .read(|reg| reg.get(id).cloned())
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(server_dto(&entry)).into_response())
+}
+
+/// `GET /api/v1/games`
+pub async fn games(State(app): State<Arc<App>>) -> Json<GamesReply> {
+    let games = app.hub.read(|reg| reg.games());
+    Json(GamesReply {
+        games: games
+            .into_iter()
+            .map(|g| GameDto {
+                game: g.game,
+                servers: g.servers,
+                players: g.players,
+                bots: g.bots,
+            })
+            .collect(),
+    })
+}
+
+/// `GET /api/v1/servers/changes?since=SEQ`: what changed after `since`, seen
+/// through the query's filter.
+pub async fn changes(
+    State(app): State<Arc<App>>,
+    pairs: Result<Query<Pairs>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let q = ServerQuery::from_pairs(query_pairs(pairs)?)?;
+    let since = q
+        .since
+        .ok_or_else(|| ApiError::bad_request("invalid_query", "since: required"))?;
+    let query = convert::query(q, 1000, app.api.max_page)?;
+    let limit = query.limit;
+    let (events, latest) = app
+        .hub
+        .read(|reg| (reg.changes_since(since, limit), reg.seq()));
+    let events =
+        events.map_err(|e| ApiError::new(StatusCode::GONE, "since_too_old", e.to_string()))?;
+    let complete = events.len() < limit;
+    let seq = if complete {
+        latest
+    } else {
+        events.last().map_or(since, |e| e.seq)
+    };
+    let changes = events
+        .iter()
+        .filter_map(|e| {
+            let kind = e.seen_through(|x| query.filter.matches(x))?;
+            Some(ChangeDto {
+                kind: kind.as_str().into(),
+                server: server_dto(e.entry()),
+                seq: e.seq,
+            })
+        })
+        .collect();
+    Ok(Json(ChangesReply {
+        changes,
+        seq,
+        complete,
+    })
+    .into_response())
+}
+
+fn refused(app: &App, reason: &'static str) {
+    app.hub
+        .metrics
+        .announcements_refused
+        .get_or_create(&ReasonLabels { reason })
+        .inc();
+}
+
+fn decode_body<T: serde::de::DeserializeOwned>(
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, ApiError> {
+    let body = body.map_err(|e| ApiError::new(e.status(), "body_rejected", e.body_text()))?;
+    native::decode(&body).map_err(|e| ApiError::bad_request("invalid_body", e.to_string()))
+}
+
+fn query_pairs(pairs: Result<Query<Pairs>, QueryRejection>) -> Result<Pairs, ApiError> {
+    pairs
+        .map(|Query(p)| p)
+        .map_err(|e| ApiError::bad_request("invalid_query", e.body_text()))
+}
+
+fn parse_id(id: &str) -> Result<EntryId, ApiError> {
+    if id.len() != 16 {
+        return Err(ApiError::not_found());
+    }
+    id.parse().map_err(|_| ApiError::not_found())
+}
+
+/// The digest of the `Authorization: Bearer` secret.
+fn bearer(headers: &HeaderMap) -> Result<SecretDigest, ApiError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match value.and_then(|v| v.strip_prefix("Bearer ")) {
+        Some(secret) => Ok(digest(secret.trim())),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing_secret",
+            "expected the header Authorization: Bearer <secret>",
+        )),
+    }
+}
+
+fn digest(secret: &str) -> SecretDigest {
+    SecretDigest(Sha256::digest(secret.as_bytes()).into())
+}

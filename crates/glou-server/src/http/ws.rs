@@ -1,0 +1,269 @@
+//! `GET /api/v1/ws`: live subscriptions. One task per socket reads the client's
+//! messages and the hub's events; a writer task drains a bounded queue to the socket.
+//! A client that lets the queue fill, or falls too far behind the event stream, is
+//! dropped: the server never waits for a slow reader.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::{ConnectInfo, State};
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use glou_core::{ChangesError, Event, EventKind, Query};
+use glou_proto::native::{ClientMessage, ErrorDetail, ServerMessage, ServerQuery, event_message};
+use tokio::sync::{broadcast, mpsc};
+use tracing::{debug, warn};
+
+use super::convert::{self, server_dto};
+use super::error::ApiError;
+use super::{App, PeerAddr};
+use crate::hub::Published;
+use crate::metrics::ReasonLabels;
+
+const MAX_MESSAGE: usize = 64 * 1024;
+const KEEPALIVE: Duration = Duration::from_secs(30);
+
+/// `GET /api/v1/ws`
+pub async fn upgrade(
+    State(app): State<Arc<App>>,
+    ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
+    ws: WebSocketUpgrade,
+) -> Response {
+    ws.max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| async move {
+            app.hub.metrics.ws_sessions.inc();
+            let span = tracing::debug_span!("ws", proto = "native-ws", %peer);
+            let _ = tracing::Instrument::instrument(session(socket, app.clone(), peer), span).await;
+            app.hub.metrics.ws_sessions.dec();
+        })
+}
+
+struct Subscription {
+    id: String,
+    query: Query,
+    /// Events up to this sequence number are already reflected in what was sent.
+    after: u64,
+}
+
+/// Why a session ended early, sent to the client in the close frame.
+struct Drop {
+    code: u16,
+    reason: &'static str,
+}
+
+async fn session(socket: WebSocket, app: Arc<App>, peer: SocketAddr) {
+    let (mut sink, mut stream) = socket.split();
+    let (out, mut queue) = mpsc::channel::<Message>(app.api.ws_queue);
+    let writer = tokio::spawn(async move {
+        while let Some(msg) = queue.recv().await {
+            let closing = matches!(msg, Message::Close(_));
+            if sink.send(msg).await.is_err() || closing {
+                break;
+            }
+        }
+    });
+    let mut events = app.hub.subscribe();
+    let mut shutdown = app.hub.shutdown_signal();
+    let mut subs: Vec<Subscription> = Vec::new();
+    let mut keepalive = tokio::time::interval(KEEPALIVE);
+    keepalive.reset();
+
+    let dropped = loop {
+        let result = tokio::select! {
+            msg = stream.next() => match msg {
+                Some(Ok(Message::Text(text))) => on_client_message(&app, &text, &mut subs, &out),
+                Some(Ok(Message::Binary(_))) => send(&out, error_message(None, "invalid_message", "expected text messages")),
+                Some(Ok(Message::Close(_))) | None => break None,
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
+                Some(Err(e)) => {
+                    debug!(error = %e, "websocket read failed");
+                    break None;
+                }
+            },
+            event = events.recv() => match event {
+                Ok(published) => on_event(&published, &subs, &out),
+                Err(broadcast::error::RecvError::Lagged(_)) => Err(Drop { code: close_code::POLICY, reason: "too slow: fell behind the event stream" }),
+                Err(broadcast::error::RecvError::Closed) => break None,
+            },
+            _ = keepalive.tick() => send(&out, Message::Ping(Default::default())),
+            _ = shutdown.changed() => Err(Drop { code: close_code::AWAY, reason: "server shutting down" }),
+        };
+        if let Err(drop) = result {
+            break Some(drop);
+        }
+    };
+    app.hub
+        .metrics
+        .ws_subscriptions
+        .dec_by(i64::try_from(subs.len()).unwrap_or(0));
+    if let Some(Drop { code, reason }) = dropped {
+        if code == close_code::POLICY {
+            warn!(%peer, reason, "dropping websocket client");
+            app.hub
+                .metrics
+                .ws_dropped
+                .get_or_create(&ReasonLabels { reason: "slow" })
+                .inc();
+        }
+        let frame = CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        };
+        // A full queue means the writer is stuck on a slow socket: stop it outright.
+        if out.try_send(Message::Close(Some(frame))).is_err() {
+            writer.abort();
+        }
+    }
+    drop(out);
+    let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+}
+
+/// Queues a message; a full queue drops the client.
+fn send(out: &mpsc::Sender<Message>, msg: Message) -> Result<(), Drop> {
+    out.try_send(msg).map_err(|_| Drop {
+        code: close_code::POLICY,
+        reason: "too slow: outbound queue full",
+    })
+}
+
+fn json(msg: &ServerMessage<'_>) -> Message {
+    Message::text(serde_json::to_string(msg).expect("server messages encode"))
+}
+
+fn error_message(id: Option<String>, code: &'static str, message: impl Into<String>) -> Message {
+    json(&ServerMessage::Error {
+        id,
+        error: ErrorDetail {
+            code: code.into(),
+            message: message.into(),
+        },
+    })
+}
+
+fn on_client_message(
+    app: &App,
+    text: &str,
+    subs: &mut Vec<Subscription>,
+    out: &mpsc::Sender<Message>,
+) -> Result<(), Drop> {
+    let msg: ClientMessage = match serde_json::from_str(text) {
+        Ok(m) => m,
+        Err(e) => return send(out, error_message(None, "invalid_message", e.to_string())),
+    };
+    match msg {
+        ClientMessage::Subscribe { id, filter, since } => {
+            let query = ServerQuery::from_json(&filter)
+                .map_err(ApiError::from)
+                .and_then(|q| convert::query(q, app.api.max_snapshot, app.api.max_snapshot));
+            let query = match query {
+                Ok(q) => q,
+                Err(e) => return send(out, error_message(Some(id), e.code, e.message)),
+            };
+            let replacing = subs.iter().position(|s| s.id == id);
+            if replacing.is_none() && subs.len() >= app.api.ws_max_subscriptions {
+                let why = format!(
+                    "at most {} subscriptions per connection",
+                    app.api.ws_max_subscriptions
+                );
+                return send(out, error_message(Some(id), "too_many_subscriptions", why));
+            }
+            let (first, after) = start(app, &id, &query, since);
+            let sub = Subscription { id, query, after };
+            match replacing {
+                Some(i) => subs[i] = sub,
+                None => {
+                    app.hub.metrics.ws_subscriptions.inc();
+                    subs.push(sub);
+                }
+            }
+            first.into_iter().try_for_each(|m| send(out, m))
+        }
+        ClientMessage::Unsubscribe { id } => {
+            if let Some(i) = subs.iter().position(|s| s.id == id) {
+                subs.remove(i);
+                app.hub.metrics.ws_subscriptions.dec();
+            }
+            send(out, json(&ServerMessage::Unsubscribed { id }))
+        }
+        ClientMessage::Ping {} => send(out, json(&ServerMessage::Pong {})),
+    }
+}
+
+/// The first messages of a subscription and the sequence number they reflect:
+/// the missed changes when `since` can be resumed, a snapshot otherwise.
+fn start(app: &App, id: &str, query: &Query, since: Option<u64>) -> (Vec<Message>, u64) {
+    if let Some(since) = since {
+        let resumed = app.hub.read(|reg| {
+            reg.changes_since(since, usize::MAX)
+                .map(|evs| (evs, reg.seq()))
+        });
+        match resumed {
+            Ok((events, seq)) => {
+                let mut msgs = vec![json(&ServerMessage::Resumed {
+                    id: id.into(),
+                    since,
+                    seq,
+                })];
+                msgs.extend(
+                    events
+                        .iter()
+                        .filter_map(|e| change_message(id, query, e, None)),
+                );
+                return (msgs, seq);
+            }
+            Err(ChangesError::OutOfWindow { .. }) => {}
+        }
+    }
+    let (page, seq) = app.hub.read(|reg| (reg.query(query), reg.seq()));
+    let complete = page.next.is_none();
+    let servers = page.entries.iter().map(|e| server_dto(e)).collect();
+    (
+        vec![json(&ServerMessage::Snapshot {
+            id: id.into(),
+            servers,
+            seq,
+            complete,
+        })],
+        seq,
+    )
+}
+
+fn on_event(
+    published: &Published,
+    subs: &[Subscription],
+    out: &mpsc::Sender<Message>,
+) -> Result<(), Drop> {
+    for sub in subs.iter().filter(|s| published.event.seq > s.after) {
+        if let Some(msg) = change_message(&sub.id, &sub.query, &published.event, Some(published)) {
+            send(out, msg)?;
+        }
+    }
+    Ok(())
+}
+
+/// The message a subscriber with this query gets for an event, if any.
+fn change_message(
+    id: &str,
+    query: &Query,
+    event: &Event,
+    cached: Option<&Published>,
+) -> Option<Message> {
+    let kind: EventKind = event.seen_through(|e| query.filter.matches(e))?;
+    let owned;
+    let server = match cached {
+        Some(p) => p.server_json(),
+        None => {
+            owned = convert::server_json(event.entry());
+            &owned
+        }
+    };
+    Some(Message::text(event_message(
+        kind.as_str(),
+        id,
+        server,
+        event.seq,
+    )))
+}

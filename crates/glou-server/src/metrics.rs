@@ -1,0 +1,115 @@
+//! Prometheus metrics of the server, served as text at `GET /metrics`.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use glou_core::Source;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub route: String,
+    pub method: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ListingLabels {
+    pub game: String,
+    pub source: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    pub reason: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ListenerLabels {
+    pub listener: &'static str,
+}
+
+/// Every metric the server keeps. Cheap to update from any task.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub connections: Family<ListenerLabels, Gauge>,
+    pub requests: Family<RequestLabels, Counter>,
+    pub listings: Family<ListingLabels, Gauge>,
+    pub events_published: Counter,
+    pub ws_sessions: Gauge,
+    pub ws_subscriptions: Gauge,
+    pub ws_dropped: Family<ReasonLabels, Counter>,
+    pub announcements_refused: Family<ReasonLabels, Counter>,
+    pub persist_errors: Counter,
+}
+
+impl Metrics {
+    /// Refreshes the listing gauges from per-game counts and encodes everything.
+    pub fn render(&self, games: &[glou_core::GameSummary]) -> String {
+        self.listings.clear();
+        for g in games {
+            for (source, &n) in Source::ALL.iter().zip(&g.per_source) {
+                if n > 0 {
+                    let labels = ListingLabels {
+                        game: g.game.clone(),
+                        source: source.as_str(),
+                    };
+                    self.listings
+                        .get_or_create(&labels)
+                        .set(i64::try_from(n).unwrap_or(i64::MAX));
+                }
+            }
+        }
+        let mut reg = Registry::with_prefix("glou");
+        reg.register(
+            "connections",
+            "Open connections per listener",
+            self.connections.clone(),
+        );
+        reg.register(
+            "http_requests",
+            "HTTP requests by route, method and status",
+            self.requests.clone(),
+        );
+        reg.register(
+            "listings",
+            "Listed servers per game and source",
+            self.listings.clone(),
+        );
+        reg.register(
+            "events_published",
+            "Registry events published",
+            self.events_published.clone(),
+        );
+        reg.register(
+            "ws_sessions",
+            "Open WebSocket sessions",
+            self.ws_sessions.clone(),
+        );
+        reg.register(
+            "ws_subscriptions",
+            "Active WebSocket subscriptions",
+            self.ws_subscriptions.clone(),
+        );
+        reg.register(
+            "ws_dropped",
+            "WebSocket sessions dropped by the server",
+            self.ws_dropped.clone(),
+        );
+        reg.register(
+            "announcements_refused",
+            "Announcements refused, by reason",
+            self.announcements_refused.clone(),
+        );
+        reg.register(
+            "persist_errors",
+            "Failed writes of listings to the database",
+            self.persist_errors.clone(),
+        );
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &reg).expect("writing to a String");
+        out
+    }
+}

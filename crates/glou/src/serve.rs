@@ -1,0 +1,89 @@
+//! `glou serve`: configuration from the file and the flags (flags win), then the
+//! server until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use glou_server::{Listeners, RawConfig};
+use glou_store::Store;
+use ipnet::IpNet;
+use tracing::info;
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// TOML configuration file (see glou.example.toml). Flags override it.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Directory of the embedded database [default: ./glou-data].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Address of the native HTTP/WebSocket listener, or `off` [default: 127.0.0.1:5680].
+    #[arg(long, value_name = "ADDR")]
+    http: Option<String>,
+    /// Accept announcements of loopback and private addresses (for LANs and local tests).
+    #[arg(long)]
+    allow_private: bool,
+    /// A network whose callers may announce any address (repeatable).
+    #[arg(long, value_name = "CIDR")]
+    trusted: Vec<IpNet>,
+    /// Most servers listed from one address.
+    #[arg(long, value_name = "N")]
+    max_per_address: Option<usize>,
+    /// Most servers listed in total.
+    #[arg(long, value_name = "N")]
+    max_entries: Option<usize>,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let mut raw = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            RawConfig::from_toml(&text).with_context(|| format!("in {}", path.display()))?
+        }
+        None => RawConfig::default(),
+    };
+    if let Some(dir) = args.data_dir {
+        raw.data_dir = Some(dir);
+    }
+    if let Some(http) = args.http {
+        raw.listen.http = Some(http);
+    }
+    if args.allow_private {
+        raw.allow_private = Some(true);
+    }
+    if !args.trusted.is_empty() {
+        raw.trusted = Some(args.trusted);
+    }
+    raw.registry.max_per_address = args.max_per_address.or(raw.registry.max_per_address);
+    raw.registry.max_entries = args.max_entries.or(raw.registry.max_entries);
+    let config = raw.validate().context("invalid configuration")?;
+
+    let store = Store::open_dir(&config.data_dir)
+        .await
+        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
+    info!(data_dir = %config.data_dir.display(), "database open");
+    let listeners = Listeners::bind(&config).await?;
+    if let Some(addr) = listeners.http.as_ref().and_then(|l| l.local_addr().ok()) {
+        print_ready(addr);
+    }
+    glou_server::run(config, store, listeners, shutdown_signal()).await?;
+    Ok(())
+}
+
+/// One line on stdout once listening, so scripts can wait for it.
+fn print_ready(http: SocketAddr) {
+    println!("glou listening on http://{http}");
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => info!(signal = "SIGINT", "received"),
+        _ = term.recv() => info!(signal = "SIGTERM", "received"),
+    }
+}
