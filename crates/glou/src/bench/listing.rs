@@ -65,7 +65,9 @@ pub struct ListingArgs {
 const PORTS: u64 = 65_535;
 /// Phases bounded by a count still stop after this long.
 const MAX_COUNTED_PHASE: Duration = Duration::from_secs(600);
-const WORDS: [&str; 8] = ["alpha", "bravo", "delta", "echo", "lima", "oscar", "tango", "zulu"];
+const WORDS: [&str; 8] = [
+    "alpha", "bravo", "delta", "echo", "lima", "oscar", "tango", "zulu",
+];
 const MAPS: [&str; 4] = ["q3dm17", "ctf1", "dust", "arena"];
 const MODES: [&str; 3] = ["ffa", "ctf", "tdm"];
 const MAX_PLAYERS: u32 = 16;
@@ -111,16 +113,30 @@ pub(crate) async fn run(args: ListingArgs) -> anyhow::Result<()> {
         .build()
         .context("building the HTTP client")?;
     let blocks = args.servers.div_ceil(PORTS).max(1);
-    let games = (0..args.games * blocks).map(|g| format!("bench{g}")).collect();
-    let bench = Arc::new(Bench { args, target, client, games });
+    let games = (0..args.games * blocks)
+        .map(|g| format!("bench{g}"))
+        .collect();
+    let bench = Arc::new(Bench {
+        args,
+        target,
+        client,
+        games,
+    });
     let a = &bench.args;
     println!(
         "bench listing: target {} servers {} games {} duration {}s concurrency {} (CPU from /proc at {TICKS_PER_SEC} ticks/s)",
-        bench.target.http, a.servers, bench.games.len(), a.duration, a.concurrency
+        bench.target.http,
+        a.servers,
+        bench.games.len(),
+        a.duration,
+        a.concurrency
     );
     print_header();
     let servers = Arc::new(announce(&bench).await);
-    ensure!(!servers.is_empty(), "no server could be announced; stopping");
+    ensure!(
+        !servers.is_empty(),
+        "no server could be announced; stopping"
+    );
     heartbeat(&bench, &servers).await;
     query(&bench).await;
     if a.subscribers > 0 {
@@ -134,30 +150,72 @@ pub(crate) async fn run(args: ListingArgs) -> anyhow::Result<()> {
 
 fn validate(a: &ListingArgs) -> anyhow::Result<()> {
     let check = |ok: bool, what: &str| if ok { Ok(()) } else { bail!("{what}") };
-    check((1..=2_000_000).contains(&a.servers), "--servers: expected 1 to 2,000,000")?;
-    check((1..=1_000).contains(&a.games), "--games: expected 1 to 1,000")?;
-    check((1..=600).contains(&a.duration), "--duration: expected 1 to 600 seconds")?;
-    check((1..=4_096).contains(&a.concurrency), "--concurrency: expected 1 to 4,096")?;
+    check(
+        (1..=2_000_000).contains(&a.servers),
+        "--servers: expected 1 to 2,000,000",
+    )?;
+    check(
+        (1..=1_000).contains(&a.games),
+        "--games: expected 1 to 1,000",
+    )?;
+    check(
+        (1..=600).contains(&a.duration),
+        "--duration: expected 1 to 600 seconds",
+    )?;
+    check(
+        (1..=4_096).contains(&a.concurrency),
+        "--concurrency: expected 1 to 4,096",
+    )?;
     check((1..=1_000).contains(&a.page), "--page: expected 1 to 1,000")?;
-    check(a.subscribers <= 50_000, "--subscribers: expected at most 50,000")?;
-    check((1..=10_000).contains(&a.change_rate), "--change-rate: expected 1 to 10,000")
+    check(
+        a.subscribers <= 50_000,
+        "--subscribers: expected at most 50,000",
+    )?;
+    check(
+        (1..=10_000).contains(&a.change_rate),
+        "--change-rate: expected 1 to 10,000",
+    )
 }
 
 impl Bench {
     /// Reports a phase that started at `t0` with `probe`.
-    pub(crate) fn report(&self, phase: &'static str, rec: Recorder, t0: Instant, probe: &CpuProbe, extra: Map<String, serde_json::Value>) {
+    pub(crate) fn report(
+        &self,
+        phase: &'static str,
+        rec: Recorder,
+        t0: Instant,
+        probe: &CpuProbe,
+        extra: Map<String, serde_json::Value>,
+    ) {
         let cost = probe.finish(rec.ok());
-        PhaseReport { phase, rec, seconds: t0.elapsed().as_secs_f64(), cost, extra }.print(self.args.json);
+        PhaseReport {
+            phase,
+            rec,
+            seconds: t0.elapsed().as_secs_f64(),
+            cost,
+            extra,
+        }
+        .print(self.args.json);
     }
 
     pub(crate) fn timed_pool(&self, rate: u64) -> Pool {
         let deadline = Instant::now() + Duration::from_secs(self.args.duration);
-        Pool { concurrency: self.args.concurrency, rate, count: None, deadline }
+        Pool {
+            concurrency: self.args.concurrency,
+            rate,
+            count: None,
+            deadline,
+        }
     }
 
     fn counted_pool(&self, count: u64) -> Pool {
         let deadline = Instant::now() + MAX_COUNTED_PHASE;
-        Pool { concurrency: self.args.concurrency, rate: 0, count: Some(count), deadline }
+        Pool {
+            concurrency: self.args.concurrency,
+            rate: 0,
+            count: Some(count),
+            deadline,
+        }
     }
 
     /// Server `i`'s game index and announce request.
@@ -167,9 +225,16 @@ impl Bench {
         let players = (i * 7 % (MAX_PLAYERS as u64 + 1)) as u32;
         let word = |k: u64| WORDS[(k % WORDS.len() as u64) as usize];
         let mode = MODES[(i % 3) as usize];
-        let rules = BTreeMap::from([("bench_change".into(), "0".into()), ("mode".into(), mode.into())]);
+        let rules = BTreeMap::from([
+            ("bench_change".into(), "0".into()),
+            ("mode".into(), mode.into()),
+        ]);
         let player_list = (0..players)
-            .map(|p| PlayerDto { name: Cow::Owned(format!("player{p}")), score: p.into(), ping: 40 })
+            .map(|p| PlayerDto {
+                name: Cow::Owned(format!("player{p}")),
+                score: p.into(),
+                ping: 40,
+            })
             .collect();
         let req = AnnounceRequest {
             game: self.games[game].clone(),
@@ -178,7 +243,7 @@ impl Bench {
             map: MAPS[(i % 4) as usize].into(),
             players,
             max_players: MAX_PLAYERS,
-            password: i % 10 == 0,
+            password: i % 10 == 9,
             version: "1.0".into(),
             rules,
             player_list,
@@ -213,9 +278,15 @@ async fn announce(bench: &Arc<Bench>) -> Vec<Announced> {
             let (game, req) = b.server(i);
             let url = format!("{}/api/v1/servers", b.target.http);
             let body = send(b.client.post(url).json(&req), &[200, 201]).await?;
-            let reply: AnnouncedReply = serde_json::from_slice(&body).context("decoding the announce reply")?;
+            let reply: AnnouncedReply =
+                serde_json::from_slice(&body).context("decoding the announce reply")?;
             let mode = MODES[(i % 3) as usize];
-            let entry = Announced { id: reply.id, auth: format!("Bearer {}", reply.secret), game, mode };
+            let entry = Announced {
+                id: reply.id,
+                auth: format!("Bearer {}", reply.secret),
+                game,
+                mode,
+            };
             if let Ok(mut slots) = s.lock() {
                 slots[i as usize] = Some(entry);
             }
@@ -237,14 +308,21 @@ async fn heartbeat(bench: &Arc<Bench>, servers: &Arc<Vec<Announced>>) {
         let (b, s) = (b.clone(), s.clone());
         async move {
             let server = &s[(i % s.len() as u64) as usize];
-            let body = if i % 10 == 0 {
+            let body = if i % 10 == 1 {
                 let players = rand::random_range(0..=MAX_PLAYERS);
-                serde_json::to_string(&UpdateRequest { players: Some(players), ..Default::default() })?
+                serde_json::to_string(&UpdateRequest {
+                    players: Some(players),
+                    ..Default::default()
+                })?
             } else {
                 "{}".to_string()
             };
             let url = format!("{}/api/v1/servers/{}", b.target.http, server.id);
-            let req = b.client.put(url).header(AUTHORIZATION, &server.auth).header(CONTENT_TYPE, "application/json");
+            let req = b
+                .client
+                .put(url)
+                .header(AUTHORIZATION, &server.auth)
+                .header(CONTENT_TYPE, "application/json");
             send(req.body(body), &[200]).await?;
             Ok(1)
         }
@@ -270,7 +348,10 @@ async fn query(bench: &Arc<Bench>) {
                 3 => format!("game={game}&q={word}"),
                 _ => "not_empty=1&sort=players&order=desc".to_string(),
             };
-            let url = format!("{}/api/v1/servers?{filter}&limit={}", b.target.http, b.args.page);
+            let url = format!(
+                "{}/api/v1/servers?{filter}&limit={}",
+                b.target.http, b.args.page
+            );
             let body = send(b.client.get(url), &[200]).await?;
             let page: PageReply = serde_json::from_slice(&body).context("decoding the page")?;
             Ok(page.servers.len() as u64)
@@ -278,7 +359,10 @@ async fn query(bench: &Arc<Bench>) {
     })
     .await;
     let per_page = rec.items as f64 / rec.ok().max(1) as f64;
-    let extra = Map::from_iter([("entries_per_page".into(), json!((per_page * 10.0).round() / 10.0))]);
+    let extra = Map::from_iter([(
+        "entries_per_page".into(),
+        json!((per_page * 10.0).round() / 10.0),
+    )]);
     bench.report("query", rec, t0, &probe, extra);
 }
 
@@ -291,7 +375,11 @@ async fn withdraw(bench: &Arc<Bench>, servers: &Arc<Vec<Announced>>) {
         async move {
             let server = &s[i as usize];
             let url = format!("{}/api/v1/servers/{}", b.target.http, server.id);
-            send(b.client.delete(url).header(AUTHORIZATION, &server.auth), &[204]).await?;
+            send(
+                b.client.delete(url).header(AUTHORIZATION, &server.auth),
+                &[204],
+            )
+            .await?;
             Ok(1)
         }
     })

@@ -39,7 +39,8 @@ impl Target {
     /// Accepts `http://HOST[:PORT][/]` where HOST is a loopback IP or `localhost`
     /// (taken as 127.0.0.1, so that the announced address is the caller's own).
     pub(crate) fn parse(url: &str) -> anyhow::Result<Self> {
-        let parsed = reqwest::Url::parse(url).with_context(|| format!("target: expected a URL, got {url:?}"))?;
+        let parsed = reqwest::Url::parse(url)
+            .with_context(|| format!("target: expected a URL, got {url:?}"))?;
         if parsed.scheme() != "http" {
             bail!("target: expected an http:// URL, got {url:?}");
         }
@@ -79,10 +80,27 @@ mod tests {
     #[test]
     fn only_loopback_targets() {
         let t = Target::parse("http://localhost:5680/").unwrap();
-        assert_eq!((t.http.as_str(), t.ws.as_str()), ("http://127.0.0.1:5680", "ws://127.0.0.1:5680"));
-        assert_eq!(Target::parse("http://[::1]:9").unwrap().announced_address(7), "[::1]:7");
-        assert_eq!(Target::parse("http://127.0.0.2").unwrap().http, "http://127.0.0.2:80");
-        for bad in ["http://10.0.0.1:5680", "http://example.com", "https://127.0.0.1", "http://127.0.0.1/api", "x"] {
+        assert_eq!(
+            (t.http.as_str(), t.ws.as_str()),
+            ("http://127.0.0.1:5680", "ws://127.0.0.1:5680")
+        );
+        assert_eq!(
+            Target::parse("http://[::1]:9")
+                .unwrap()
+                .announced_address(7),
+            "[::1]:7"
+        );
+        assert_eq!(
+            Target::parse("http://127.0.0.2").unwrap().http,
+            "http://127.0.0.2:80"
+        );
+        for bad in [
+            "http://10.0.0.1:5680",
+            "http://example.com",
+            "https://127.0.0.1",
+            "http://127.0.0.1/api",
+            "x",
+        ] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
     }

@@ -24,20 +24,21 @@ pub(crate) struct Pool {
     pub(crate) deadline: Instant,
 }
 
-/// Runs `op(n)` for each operation number `n`; `op` returns how many items it saw.
-pub(crate) async fn run<F, Fut>(pool: Pool, op: F) -> Recorder
+/// Runs `op(ctx, n)` for each operation number `n`; `op` returns how many items it saw.
+pub(crate) async fn run<C, F, Fut>(pool: Pool, ctx: &Arc<C>, op: F) -> Recorder
 where
-    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    C: Send + Sync + 'static,
+    F: Fn(Arc<C>, u64) -> Fut + Copy + Send + 'static,
     Fut: Future<Output = anyhow::Result<u64>> + Send + 'static,
 {
-    let op = Arc::new(op);
     let next = Arc::new(AtomicU64::new(0));
     let workers = pool.concurrency.max(1);
-    let interval = (pool.rate > 0).then(|| Duration::from_secs_f64(workers as f64 / pool.rate as f64));
+    let interval =
+        (pool.rate > 0).then(|| Duration::from_secs_f64(workers as f64 / pool.rate as f64));
     let start = Instant::now();
     let mut handles = Vec::with_capacity(workers);
     for w in 0..workers {
-        let (op, next) = (op.clone(), next.clone());
+        let (ctx, next) = (ctx.clone(), next.clone());
         // Stagger the workers' first ticks over one interval.
         let first = interval.map(|iv| start + iv.mul_f64(w as f64 / workers as f64));
         handles.push(tokio::spawn(async move {
@@ -65,13 +66,15 @@ where
                 }
                 let t0 = Instant::now();
                 let limit = (pool.deadline + GRACE).into();
-                match tokio::time::timeout_at(limit, op(n)).await {
+                match tokio::time::timeout_at(limit, op(ctx.clone(), n)).await {
                     Ok(Ok(items)) => {
                         rec.record_us(t0.elapsed().as_micros() as u64);
                         rec.items += items;
                     }
                     Ok(Err(e)) => rec.error(&e),
-                    Err(_) => rec.error(&anyhow::anyhow!("no reply within 10 s after the deadline")),
+                    Err(_) => {
+                        rec.error(&anyhow::anyhow!("no reply within 10 s after the deadline"))
+                    }
                 }
             }
             rec

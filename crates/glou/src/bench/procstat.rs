@@ -20,6 +20,7 @@ pub(crate) struct CpuProbe {
 /// What a phase cost, per operation.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct PhaseCost {
+    pub(crate) seconds: f64,
     pub(crate) server_cpu_us_per_op: Option<f64>,
     pub(crate) bench_cpu_us_per_op: Option<f64>,
     pub(crate) server_rss_kib: Option<u64>,
@@ -39,12 +40,14 @@ impl CpuProbe {
 
     /// Costs since `start`, spread over `ops` operations.
     pub(crate) fn finish(&self, ops: u64) -> PhaseCost {
-        let wall_us = self.started.elapsed().as_secs_f64() * 1e6;
+        let seconds = self.started.elapsed().as_secs_f64();
+        let wall_us = seconds * 1e6;
         let server_pid = self.server_pid.map(|pid| pid.to_string());
         let server_us = delta_us(self.server_ticks, server_pid.as_deref().and_then(cpu_ticks));
         let own_us = delta_us(self.own_ticks, cpu_ticks("self"));
         let per_op = |us: Option<f64>| us.filter(|_| ops > 0).map(|us| us / ops as f64);
         PhaseCost {
+            seconds,
             server_cpu_us_per_op: per_op(server_us),
             bench_cpu_us_per_op: per_op(own_us),
             server_rss_kib: server_pid.as_deref().and_then(rss_kib),

@@ -3,7 +3,7 @@
 //! people and, with `--json`, one JSON object per line (lines starting with `{`).
 
 use hdrhistogram::Histogram;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::procstat::PhaseCost;
 
@@ -59,69 +59,72 @@ impl Recorder {
 pub(crate) struct PhaseReport {
     pub(crate) phase: &'static str,
     pub(crate) rec: Recorder,
-    pub(crate) seconds: f64,
     pub(crate) cost: PhaseCost,
-    /// Phase-specific figures, printed after the line.
-    pub(crate) extra: Map<String, Value>,
+    /// Phase-specific figures (a JSON object), printed under the line.
+    pub(crate) extra: Value,
 }
+
+#[rustfmt::skip]
+const COLUMNS: [(&str, usize); 13] = [
+    ("phase", 10), ("ok", 9), ("errors", 7), ("secs", 7), ("ops/s", 9), ("p50 µs", 8),
+    ("p90 µs", 8), ("p99 µs", 8), ("max µs", 8), ("srv µs/op", 10), ("srv cpu%", 8),
+    ("srv MiB", 8), ("gen µs/op", 10),
+];
 
 /// Printed once before the first phase.
 pub(crate) fn print_header() {
-    println!(
-        "{:<10} {:>9} {:>7} {:>7} {:>9} {:>8} {:>8} {:>8} {:>8} {:>10} {:>8} {:>8} {:>10}",
-        "phase", "ok", "errors", "secs", "ops/s", "p50 µs", "p90 µs", "p99 µs", "max µs",
-        "srv µs/op", "srv cpu%", "srv MiB", "gen µs/op"
-    );
+    print_row(COLUMNS.map(|(name, _)| name.to_string()));
+}
+
+fn print_row(cells: [String; 13]) {
+    let mut line = String::new();
+    for (i, (cell, (_, width))) in cells.iter().zip(COLUMNS).enumerate() {
+        match i {
+            0 => line.push_str(&format!("{cell:<width$}")),
+            _ => line.push_str(&format!(" {cell:>width$}")),
+        }
+    }
+    println!("{line}");
 }
 
 impl PhaseReport {
     pub(crate) fn print(&self, json_too: bool) {
-        let h = &self.rec.latency_us;
-        let ok = self.rec.ok();
-        let rate = ok as f64 / self.seconds.max(1e-9);
-        let q = |p: f64| if ok > 0 { h.value_at_quantile(p).to_string() } else { "-".into() };
-        let opt = |v: Option<f64>, prec: usize| v.map_or("-".into(), |v| format!("{v:.prec$}"));
-        let c = &self.cost;
-        let rss_mib = c.server_rss_kib.map(|k| k as f64 / 1024.0);
-        println!(
-            "{:<10} {:>9} {:>7} {:>7.2} {:>9.0} {:>8} {:>8} {:>8} {:>8} {:>10} {:>8} {:>8} {:>10}",
-            self.phase, ok, self.rec.errors, self.seconds, rate, q(0.5), q(0.9), q(0.99), q(1.0),
-            opt(c.server_cpu_us_per_op, 1), opt(c.server_cpu_percent, 0), opt(rss_mib, 1),
-            opt(c.bench_cpu_us_per_op, 1),
-        );
-        if !self.extra.is_empty() {
-            let pairs: Vec<String> = self.extra.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            println!("{:<10} {}", "", pairs.join(" "));
+        let (h, c) = (&self.rec.latency_us, &self.cost);
+        let rate = self.rec.ok() as f64 / c.seconds.max(1e-9);
+        let q = |p: f64| match h.is_empty() {
+            true => "-".to_string(),
+            false => h.value_at_quantile(p).to_string(),
+        };
+        let f = |v: Option<f64>, prec: usize| v.map_or("-".into(), |v| format!("{v:.prec$}"));
+        print_row([
+            self.phase.to_string(), self.rec.ok().to_string(), self.rec.errors.to_string(),
+            format!("{:.2}", c.seconds), format!("{rate:.0}"), q(0.5), q(0.9), q(0.99), q(1.0),
+            f(c.server_cpu_us_per_op, 1), f(c.server_cpu_percent, 0),
+            f(c.server_rss_kib.map(|k| k as f64 / 1024.0), 1), f(c.bench_cpu_us_per_op, 1),
+        ]);
+        if let Some(extra) = self.extra.as_object().filter(|e| !e.is_empty()) {
+            let pairs: Vec<String> = extra.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            println!("{:10} {}", "", pairs.join(" "));
         }
         if let Some(err) = &self.rec.first_error {
-            println!("{:<10} first error: {err}", "");
+            println!("{:10} first error: {err}", "");
         }
         if json_too {
-            println!("{}", self.to_json(rate));
+            let latency = (!h.is_empty()).then(|| {
+                json!({
+                    "p50": h.value_at_quantile(0.5), "p90": h.value_at_quantile(0.9),
+                    "p99": h.value_at_quantile(0.99), "max": h.max(), "mean": h.mean(),
+                })
+            });
+            let line = json!({
+                "phase": self.phase, "ok": self.rec.ok(), "errors": self.rec.errors,
+                "seconds": c.seconds, "ops_per_sec": rate, "latency_us": latency,
+                "server_cpu_us_per_op": c.server_cpu_us_per_op,
+                "server_cpu_percent": c.server_cpu_percent, "server_rss_kib": c.server_rss_kib,
+                "bench_cpu_us_per_op": c.bench_cpu_us_per_op,
+                "first_error": self.rec.first_error, "extra": self.extra,
+            });
+            println!("{line}");
         }
-    }
-
-    fn to_json(&self, rate: f64) -> Value {
-        let h = &self.rec.latency_us;
-        let latency = (h.len() > 0).then(|| {
-            json!({
-                "p50": h.value_at_quantile(0.5), "p90": h.value_at_quantile(0.9),
-                "p99": h.value_at_quantile(0.99), "max": h.max(), "mean": h.mean(),
-            })
-        });
-        json!({
-            "phase": self.phase,
-            "ok": self.rec.ok(),
-            "errors": self.rec.errors,
-            "seconds": self.seconds,
-            "ops_per_sec": rate,
-            "latency_us": latency,
-            "server_cpu_us_per_op": self.cost.server_cpu_us_per_op,
-            "server_cpu_percent": self.cost.server_cpu_percent,
-            "server_rss_kib": self.cost.server_rss_kib,
-            "bench_cpu_us_per_op": self.cost.bench_cpu_us_per_op,
-            "first_error": self.rec.first_error,
-            "extra": self.extra,
-        })
     }
 }

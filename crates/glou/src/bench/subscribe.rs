@@ -70,7 +70,9 @@ pub(crate) async fn run(bench: &Arc<Bench>, servers: &Arc<Vec<Announced>>) -> an
         println!(
             "note: open-file limit is {} (hard {}), below the {need} this phase needs; \
              run `ulimit -n {}` first (the bench cannot raise it without unsafe code)",
-            show(soft), show(hard), show(hard)
+            show(soft),
+            show(hard),
+            show(hard)
         );
     }
 
@@ -84,7 +86,11 @@ pub(crate) async fn run(bench: &Arc<Bench>, servers: &Arc<Vec<Announced>>) -> an
             async move {
                 let t = Instant::now();
                 let r = tokio::time::timeout(SNAPSHOT_TIMEOUT, open(&url, name)).await;
-                (game, t.elapsed(), r.unwrap_or_else(|_| Err(anyhow!("no snapshot within 30 s"))))
+                (
+                    game,
+                    t.elapsed(),
+                    r.unwrap_or_else(|_| Err(anyhow!("no snapshot within 30 s"))),
+                )
             }
         })
         .buffer_unordered(OPEN_BATCH)
@@ -120,13 +126,20 @@ pub(crate) async fn run(bench: &Arc<Bench>, servers: &Arc<Vec<Announced>>) -> an
         received: AtomicU64::new(0),
     });
     let (stop_tx, stop_rx) = watch::channel(false);
-    let readers: Vec<_> =
-        subs.into_iter().map(|ws| tokio::spawn(read(ws, shared.clone(), stop_rx.clone()))).collect();
+    let readers: Vec<_> = subs
+        .into_iter()
+        .map(|ws| tokio::spawn(read(ws, shared.clone(), stop_rx.clone())))
+        .collect();
     let (probe, t0) = (CpuProbe::start(a.server_pid), Instant::now());
-    let pool = Pool { count: Some(changes - 1), ..bench.timed_pool(a.change_rate) };
+    let pool = Pool {
+        count: Some(changes - 1),
+        ..bench.timed_pool(a.change_rate)
+    };
     let puts = change_all(bench, servers, &shared, Arc::new(per_game), pool).await;
     let drain_until = Instant::now() + DRAIN;
-    while shared.received.load(Ordering::Relaxed) < shared.expected.load(Ordering::Relaxed) && Instant::now() < drain_until {
+    while shared.received.load(Ordering::Relaxed) < shared.expected.load(Ordering::Relaxed)
+        && Instant::now() < drain_until
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let _ = stop_tx.send(true);
@@ -137,8 +150,17 @@ pub(crate) async fn run(bench: &Arc<Bench>, servers: &Arc<Vec<Announced>>) -> an
             Err(e) => rec.error(&anyhow::Error::new(e).context("subscriber task failed")),
         }
     }
-    let (expected, received) = (shared.expected.load(Ordering::Relaxed), shared.received.load(Ordering::Relaxed));
-    let p = |q: f64| if puts.ok() > 0 { json!(puts.latency_us.value_at_quantile(q)) } else { json!(null) };
+    let (expected, received) = (
+        shared.expected.load(Ordering::Relaxed),
+        shared.received.load(Ordering::Relaxed),
+    );
+    let p = |q: f64| {
+        if puts.ok() > 0 {
+            json!(puts.latency_us.value_at_quantile(q))
+        } else {
+            json!(null)
+        }
+    };
     let extra = Map::from_iter([
         ("changes".into(), json!(puts.ok())),
         ("change_errors".into(), json!(puts.errors)),
@@ -157,10 +179,18 @@ pub(crate) async fn run(bench: &Arc<Bench>, servers: &Arc<Vec<Announced>>) -> an
 
 /// Connects, subscribes to `game` and waits for the snapshot; says if it was complete.
 async fn open(url: &str, game: String) -> anyhow::Result<(Ws, bool)> {
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.context("WebSocket connect failed")?;
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .context("WebSocket connect failed")?;
     let filter = Map::from_iter([("game".to_string(), json!(game))]);
-    let subscribe = ClientMessage::Subscribe { id: "s1".into(), filter, since: None };
-    ws.send(Message::Text(serde_json::to_string(&subscribe)?.into())).await.context("sending subscribe failed")?;
+    let subscribe = ClientMessage::Subscribe {
+        id: "s1".into(),
+        filter,
+        since: None,
+    };
+    ws.send(Message::Text(serde_json::to_string(&subscribe)?.into()))
+        .await
+        .context("sending subscribe failed")?;
     while let Some(msg) = ws.next().await {
         let text = match msg.context("reading the snapshot failed")? {
             Message::Text(t) => t,
@@ -191,13 +221,25 @@ async fn change_all(
         async move {
             let n = i + 1;
             let server = &s[(i % s.len() as u64) as usize];
-            let rules = [("bench_change".to_string(), n.to_string()), ("mode".to_string(), server.mode.to_string())];
-            let body = serde_json::to_string(&UpdateRequest { rules: Some(rules.into()), ..Default::default() })?;
+            let rules = [
+                ("bench_change".to_string(), n.to_string()),
+                ("mode".to_string(), server.mode.to_string()),
+            ];
+            let body = serde_json::to_string(&UpdateRequest {
+                rules: Some(rules.into()),
+                ..Default::default()
+            })?;
             let url = format!("{}/api/v1/servers/{}", b.target.http, server.id);
-            let req = b.client.put(url).header(AUTHORIZATION, &server.auth).header(CONTENT_TYPE, "application/json");
-            d.sent_us[n as usize].store(d.epoch.elapsed().as_micros() as u64 + 1, Ordering::Relaxed);
+            let req = b
+                .client
+                .put(url)
+                .header(AUTHORIZATION, &server.auth)
+                .header(CONTENT_TYPE, "application/json");
+            d.sent_us[n as usize]
+                .store(d.epoch.elapsed().as_micros() as u64 + 1, Ordering::Relaxed);
             send(req.body(body), &[200]).await?;
-            d.expected.fetch_add(per_game[server.game], Ordering::Relaxed);
+            d.expected
+                .fetch_add(per_game[server.game], Ordering::Relaxed);
             Ok(1)
         }
     })
@@ -228,8 +270,13 @@ async fn read(mut ws: Ws, d: Arc<Deliveries>, mut stop: watch::Receiver<bool>) -
             rec.error(&anyhow!("undecodable message: {:.200}", text.as_str()));
             continue;
         };
-        let change = m.server.and_then(|s| s.rules.bench_change).and_then(|n| n.parse::<usize>().ok());
-        let sent = change.and_then(|n| d.sent_us.get(n)).map(|t| t.load(Ordering::Relaxed));
+        let change = m
+            .server
+            .and_then(|s| s.rules.bench_change)
+            .and_then(|n| n.parse::<usize>().ok());
+        let sent = change
+            .and_then(|n| d.sent_us.get(n))
+            .map(|t| t.load(Ordering::Relaxed));
         match (m.kind.as_str(), sent) {
             ("updated", Some(sent)) if sent > 0 => {
                 let now = d.epoch.elapsed().as_micros() as u64;

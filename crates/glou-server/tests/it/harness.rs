@@ -1,0 +1,230 @@
+//! Starts a real server on 127.0.0.1 port 0 with a temporary data directory and a
+//! clock the test moves; small helpers for HTTP and WebSocket clients.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use glou_core::Timestamp;
+use glou_server::{Config, Listeners, RawConfig};
+use glou_store::Store;
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const T0: u64 = 1_800_000_000_000;
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    clock: Arc<AtomicU64>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+    pub dir: Arc<tempfile::TempDir>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::start_in(Arc::new(tempfile::tempdir().unwrap()), T0, tweak).await
+    }
+
+    /// Starts on `dir` with the clock at `now` (ms since the epoch).
+    pub async fn start_in(
+        dir: Arc<tempfile::TempDir>,
+        now: u64,
+        tweak: impl FnOnce(&mut Config),
+    ) -> Self {
+        let clock = Arc::new(AtomicU64::new(now));
+        let mut config = RawConfig::default().validate().unwrap();
+        config.data_dir = dir.path().to_path_buf();
+        config.http = Some("127.0.0.1:0".parse().unwrap());
+        config.allow_private = true;
+        config.expire_interval = Duration::from_millis(10);
+        config.persist_interval = Duration::from_millis(20);
+        let c = clock.clone();
+        config.clock = Arc::new(move || Timestamp::from_millis(c.load(Ordering::SeqCst)));
+        tweak(&mut config);
+        let store = Store::open_dir(&config.data_dir).await.unwrap();
+        let listeners = Listeners::bind(&config).await.unwrap();
+        let addr = listeners.http.as_ref().unwrap().local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            glou_server::run(config, store, listeners, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        Self {
+            addr,
+            http: reqwest::Client::new(),
+            clock,
+            stop: Some(stop),
+            task: Some(task),
+            dir,
+        }
+    }
+
+    /// Stops the server cleanly and waits until it has finished.
+    pub async fn stop(mut self) -> Arc<tempfile::TempDir> {
+        self.stop.take().unwrap().send(()).unwrap();
+        tokio::time::timeout(Duration::from_secs(15), self.task.take().unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        self.dir.clone()
+    }
+
+    pub fn now(&self) -> u64 {
+        self.clock.load(Ordering::SeqCst)
+    }
+
+    pub fn advance(&self, secs: u64) {
+        self.clock.fetch_add(secs * 1000, Ordering::SeqCst);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        reply(self.http.get(self.url(path)).send().await.unwrap()).await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        reply(
+            self.http
+                .post(self.url(path))
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn put(&self, path: &str, secret: &str, body: &Value) -> (u16, Value) {
+        reply(
+            self.http
+                .put(self.url(path))
+                .bearer_auth(secret)
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str, secret: &str) -> (u16, Value) {
+        reply(
+            self.http
+                .delete(self.url(path))
+                .bearer_auth(secret)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Announces a server; returns `(id, secret)`.
+    pub async fn announce(&self, body: Value) -> (String, String) {
+        let (status, reply) = self.post("/api/v1/servers", &body).await;
+        assert!(status == 201 || status == 200, "announce: {status} {reply}");
+        (
+            reply["id"].as_str().unwrap().into(),
+            reply["secret"].as_str().unwrap().into(),
+        )
+    }
+
+    /// Names of the servers a query lists, in order.
+    pub async fn names(&self, query: &str) -> Vec<String> {
+        let (status, reply) = self.get(&format!("/api/v1/servers?{query}")).await;
+        assert_eq!(status, 200, "{reply}");
+        reply["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect()
+    }
+
+    pub async fn ws(&self) -> Ws {
+        let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/api/v1/ws", self.addr))
+            .await
+            .unwrap();
+        Ws(ws)
+    }
+}
+
+pub async fn reply(r: reqwest::Response) -> (u16, Value) {
+    let status = r.status().as_u16();
+    let text = r.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// A typical announcement from 127.0.0.1.
+pub fn server(game: &str, port: u16, name: &str, players: u32) -> Value {
+    json!({
+        "game": game, "address": format!("127.0.0.1:{port}"), "name": name, "map": "dm1",
+        "players": players, "max_players": 8, "bots": 0, "password": false, "version": "1.0",
+        "rules": {"mode": "dm"}, "player_list": []
+    })
+}
+
+/// Polls `check` until it returns true, for at most five seconds.
+pub async fn eventually<F: AsyncFnMut() -> bool>(what: &str, mut check: F) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+pub struct Ws(pub WebSocketStream<MaybeTlsStream<TcpStream>>);
+
+impl Ws {
+    pub async fn send(&mut self, v: Value) {
+        self.0.send(Message::text(v.to_string())).await.unwrap();
+    }
+
+    /// The next JSON message, skipping control frames; fails after five seconds.
+    pub async fn next(&mut self) -> Value {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(5), self.0.next())
+                .await
+                .expect("a websocket message within 5 s")
+                .expect("the socket open")
+                .unwrap();
+            match msg {
+                Message::Text(t) => return serde_json::from_str(&t).unwrap(),
+                Message::Close(frame) => panic!("closed by the server: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// Whether no message arrives within `ms` milliseconds.
+    pub async fn quiet_for(&mut self, ms: u64) -> bool {
+        loop {
+            match tokio::time::timeout(Duration::from_millis(ms), self.0.next()).await {
+                Err(_) => return true,
+                Ok(Some(Ok(Message::Text(t)))) => panic!("unexpected message {t}"),
+                Ok(_) => continue,
+            }
+        }
+    }
+}

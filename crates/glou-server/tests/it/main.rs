@@ -1,0 +1,8 @@
+//! End-to-end tests of the server over real sockets on port 0, with a controlled
+//! clock: the HTTP API, the WebSocket, persistence across restarts, bad input.
+
+mod bad_input;
+mod harness;
+mod listing;
+mod persistence;
+mod ws;
