@@ -27,9 +27,22 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Whether an entry with these flags may match (a fast pre-check for scans).
+    pub(crate) fn admits(&self, flags: Flags, map_hash: Option<u32>) -> bool {
+        !(self.not_empty && flags.has(Flags::EMPTY)
+            || self.not_full && flags.has(Flags::FULL)
+            || self.no_password && flags.has(Flags::PASSWORD)
+            || map_hash.is_some_and(|h| h != flags.map))
+    }
+
+    /// The hash the map filter compares index slots with, computed once per query.
+    pub(crate) fn map_hash(&self) -> Option<u32> {
+        self.map.as_deref().map(map_hash)
+    }
+
     pub fn matches(&self, e: &Entry) -> bool {
         let l = &e.listing;
-        (self.games.is_empty() || self.games.iter().any(|g| *g == l.game))
+        (self.games.is_empty() || self.games.contains(&l.game))
             && self.kind.as_ref().is_none_or(|k| *k == l.kind)
             && (!self.not_empty || l.players > 0)
             && (!self.not_full || !e.is_full())
@@ -53,6 +66,52 @@ impl Filter {
                     .iter()
                     .any(|pl| pl.name.eq_ignore_ascii_case(p) || eq_folded(p, &pl.name))
             })
+    }
+}
+
+/// The properties of an entry that the common filters test, with a hash of its map
+/// (case folded): 8 bytes that fit beside an index slot's pointer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Flags {
+    bits: u8,
+    map: u32,
+}
+
+/// FNV-1a of the case-folded map name.
+fn map_hash(map: &str) -> u32 {
+    let fold = |c: char| c.to_lowercase();
+    map.chars().flat_map(fold).fold(0x811c_9dc5, |h: u32, c| {
+        let mut buf = [0; 4];
+        c.encode_utf8(&mut buf)
+            .bytes()
+            .fold(h, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193))
+    })
+}
+
+impl Flags {
+    pub(crate) const EMPTY: u8 = 1;
+    pub(crate) const FULL: u8 = 2;
+    pub(crate) const PASSWORD: u8 = 4;
+
+    pub(crate) fn of(e: &Entry) -> Self {
+        let mut f = 0;
+        if e.listing.players == 0 {
+            f |= Self::EMPTY;
+        }
+        if e.is_full() {
+            f |= Self::FULL;
+        }
+        if e.listing.password {
+            f |= Self::PASSWORD;
+        }
+        Flags {
+            bits: f,
+            map: map_hash(&e.listing.map),
+        }
+    }
+
+    fn has(self, bit: u8) -> bool {
+        self.bits & bit != 0
     }
 }
 

@@ -149,6 +149,27 @@ pub struct ListingPatch {
 }
 
 impl ListingPatch {
+    /// Whether applying the patch would change the listing.
+    pub fn changes(&self, l: &Listing) -> bool {
+        fn differs<T: PartialEq>(slot: &T, v: Option<&T>) -> bool {
+            v.is_some_and(|v| v != slot)
+        }
+        differs(&l.kind, self.kind.as_ref())
+            || differs(&l.name, self.name.as_ref())
+            || differs(&l.map, self.map.as_ref())
+            || differs(&l.players, self.players.as_ref())
+            || differs(&l.max_players, self.max_players.as_ref())
+            || differs(&l.bots, self.bots.as_ref())
+            || differs(&l.password, self.password.as_ref())
+            || differs(&l.version, self.version.as_ref())
+            || differs(&l.protocol, self.protocol.as_ref())
+            || self
+                .rules
+                .as_ref()
+                .is_some_and(|r| normalize_rules(r.clone()) != l.rules)
+            || differs(&l.player_list, self.player_list.as_ref())
+    }
+
     /// Applies the patch; returns whether anything changed.
     pub fn apply(self, l: &mut Listing) -> bool {
         fn set<T: PartialEq>(slot: &mut T, v: Option<T>) -> bool {

@@ -3,14 +3,14 @@
 //! produced with [`Registry::drain_events`], and persist with [`Registry::take_dirty`].
 
 use std::cmp::Reverse;
-use std::collections::hash_map::Entry as Slot;
+use std::collections::hash_map::Entry as MapEntry;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::net::IpAddr;
 use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::filter::{Cursor, Query, Sort, name_key};
+use crate::filter::{Cursor, Flags, Query, Sort, name_key};
 use crate::listing::{
     Entry, EntryId, FieldError, Listing, ListingLimits, ListingPatch, SecretDigest, Source,
     normalize_rules,
@@ -189,10 +189,18 @@ enum Dirty {
     Deleted,
 }
 
+/// An index slot: the entry, and the flags most filters test, kept beside the sort
+/// key so that a scan skips non-matching entries without touching them.
+#[derive(Debug)]
+struct Slot {
+    flags: Flags,
+    entry: Arc<Entry>,
+}
+
 #[derive(Debug, Default)]
 struct GameIndex {
-    by_players: BTreeSet<(u32, EntryId)>,
-    by_name: BTreeSet<(Box<str>, EntryId)>,
+    by_players: BTreeMap<(u32, EntryId), Slot>,
+    by_name: BTreeMap<(Box<str>, EntryId), Slot>,
     players: u64,
     bots: u64,
     per_source: [usize; Source::ALL.len()],
@@ -334,14 +342,39 @@ impl Registry {
         now: Timestamp,
     ) -> Result<Arc<Entry>, UpdateError> {
         let old = self.authorize(id, secret)?;
-        let mut entry = Entry::clone(&old);
-        let visible = patch.apply(&mut entry.listing);
-        if visible {
-            self.config.limits.check(&entry.listing)?;
+        if !patch.changes(&old.listing) {
+            return Ok(self.touch(old, now));
         }
+        let mut entry = Entry::clone(&old);
+        patch.apply(&mut entry.listing);
+        self.config.limits.check(&entry.listing)?;
         entry.last_seen = now;
         entry.expires_at = self.expiry_from(entry.source, now);
-        Ok(self.replace(old, entry, visible))
+        Ok(self.replace(old, entry, true))
+    }
+
+    /// Refreshes an entry's times in place (copying it only if an event still holds it).
+    fn touch(&mut self, old: Arc<Entry>, now: Timestamp) -> Arc<Entry> {
+        let expires_at = self.expiry_from(old.source, now);
+        if let Some(t) = old.expires_at {
+            self.expiry.remove(&(t, old.id));
+        }
+        if let Some(t) = expires_at {
+            self.expiry.insert((t, old.id));
+        }
+        let id = old.id;
+        drop(old);
+        let slot = self
+            .entries
+            .get_mut(&id)
+            .expect("an authorized entry is listed");
+        let e = Arc::make_mut(slot);
+        e.last_seen = now;
+        e.expires_at = expires_at;
+        let entry = Arc::clone(slot);
+        self.reslot(&entry);
+        self.mark(id, Dirty::Touch);
+        entry
     }
 
     /// Removes an entry for the holder of its secret.
@@ -407,10 +440,10 @@ impl Registry {
         let limit = q.limit;
         let mut entries = Vec::with_capacity(limit.min(1024));
         if limit > 0 {
-            for id in self.ordered_ids(q) {
-                let e = &self.entries[&id];
-                if q.filter.matches(e) {
-                    entries.push(Arc::clone(e));
+            let map_hash = q.filter.map_hash();
+            for slot in self.ordered(q) {
+                if q.filter.admits(slot.flags, map_hash) && q.filter.matches(&slot.entry) {
+                    entries.push(Arc::clone(&slot.entry));
                     if entries.len() == limit {
                         break;
                     }
@@ -435,7 +468,7 @@ impl Registry {
                 per_source: ix.per_source,
             })
             .collect();
-        games.sort_by(|a, b| (b.players, b.servers).cmp(&(a.players, a.servers)));
+        games.sort_by_key(|g| Reverse((g.players, g.servers)));
         games
     }
 
@@ -513,8 +546,21 @@ impl Registry {
         self.by_address
             .insert(address_key(&l.game, &l.address), e.id);
         let ix = self.games.entry(l.game.clone()).or_default();
-        ix.by_players.insert((l.players, e.id));
-        ix.by_name.insert((name_key(&l.name), e.id));
+        let flags = Flags::of(&e);
+        ix.by_players.insert(
+            (l.players, e.id),
+            Slot {
+                flags,
+                entry: Arc::clone(&e),
+            },
+        );
+        ix.by_name.insert(
+            (name_key(&l.name), e.id),
+            Slot {
+                flags,
+                entry: Arc::clone(&e),
+            },
+        );
         ix.players += u64::from(l.players);
         ix.bots += u64::from(l.bots);
         ix.per_source[e.source_index()] += 1;
@@ -542,10 +588,23 @@ impl Registry {
         if let Some(t) = e.expires_at {
             self.expiry.remove(&(t, e.id));
         }
-        if let Slot::Occupied(mut n) = self.per_owner.entry(e.owner) {
+        if let MapEntry::Occupied(mut n) = self.per_owner.entry(e.owner) {
             *n.get_mut() -= 1;
             if *n.get() == 0 {
                 n.remove();
+            }
+        }
+    }
+
+    /// Points the index slots of an entry at its current version.
+    fn reslot(&mut self, e: &Arc<Entry>) {
+        let l = &e.listing;
+        if let Some(ix) = self.games.get_mut(&l.game) {
+            if let Some(slot) = ix.by_players.get_mut(&(l.players, e.id)) {
+                slot.entry = Arc::clone(e);
+            }
+            if let Some(slot) = ix.by_name.get_mut(&(name_key(&l.name), e.id)) {
+                slot.entry = Arc::clone(e);
             }
         }
     }
@@ -574,8 +633,8 @@ impl Registry {
         self.pending.push(event);
     }
 
-    /// Ids of the selected games in the query's order, starting after its cursor.
-    fn ordered_ids<'a>(&'a self, q: &'a Query) -> Box<dyn Iterator<Item = EntryId> + 'a> {
+    /// Slots of the selected games in the query's order, starting after its cursor.
+    fn ordered<'a>(&'a self, q: &'a Query) -> Box<dyn Iterator<Item = &'a Slot> + 'a> {
         let indexes: Vec<&GameIndex> = if q.filter.games.is_empty() {
             self.games.values().collect()
         } else {
@@ -587,9 +646,9 @@ impl Registry {
                 .filter_map(|g| self.games.get(g))
                 .collect()
         };
-        match q.sort {
-            Sort::Players => {
-                let after = match &q.after {
+        match (q.sort, &q.after) {
+            (Sort::Players, after) => {
+                let after = match after {
                     Some(Cursor::Players(p, id)) => Some((*p, *id)),
                     _ => None,
                 };
@@ -598,8 +657,8 @@ impl Registry {
                     .map(|ix| ranged(&ix.by_players, after.as_ref(), q.descending));
                 merge(iters.collect(), q.descending)
             }
-            Sort::Name => {
-                let after = match &q.after {
+            (Sort::Name, after) => {
+                let after = match after {
                     Some(Cursor::Name(n, id)) => Some((n.as_str().into(), *id)),
                     _ => None,
                 };
@@ -616,43 +675,47 @@ fn address_key(game: &str, address: &str) -> Box<str> {
     format!("{game} {address}").into_boxed_str()
 }
 
-type KeyIter<'a, K> = Box<dyn Iterator<Item = &'a (K, EntryId)> + 'a>;
+type SlotIter<'a, K> = Box<dyn Iterator<Item = (&'a (K, EntryId), &'a Slot)> + 'a>;
 
 /// The part of a sorted index after the cursor, in the requested direction.
 fn ranged<'a, K: Ord>(
-    set: &'a BTreeSet<(K, EntryId)>,
+    index: &'a BTreeMap<(K, EntryId), Slot>,
     after: Option<&(K, EntryId)>,
     descending: bool,
-) -> KeyIter<'a, K> {
+) -> SlotIter<'a, K> {
     match (after, descending) {
-        (None, false) => Box::new(set.iter()),
-        (None, true) => Box::new(set.iter().rev()),
-        (Some(a), false) => Box::new(set.range((Bound::Excluded(a), Bound::Unbounded))),
-        (Some(a), true) => Box::new(set.range((Bound::Unbounded, Bound::Excluded(a))).rev()),
+        (None, false) => Box::new(index.iter()),
+        (None, true) => Box::new(index.iter().rev()),
+        (Some(a), false) => Box::new(index.range((Bound::Excluded(a), Bound::Unbounded))),
+        (Some(a), true) => Box::new(index.range((Bound::Unbounded, Bound::Excluded(a))).rev()),
     }
 }
 
-/// Merges sorted index iterators (one per game) into one ordered stream of ids.
+/// Merges sorted index iterators (one per game) into one ordered stream.
 fn merge<'a, K: Ord + 'a>(
-    mut iters: Vec<KeyIter<'a, K>>,
+    mut iters: Vec<SlotIter<'a, K>>,
     descending: bool,
-) -> Box<dyn Iterator<Item = EntryId> + 'a> {
+) -> Box<dyn Iterator<Item = &'a Slot> + 'a> {
     if iters.len() == 1 {
-        return Box::new(iters.pop().expect("one iterator").map(|&(_, id)| id));
+        return Box::new(iters.pop().expect("one iterator").map(|(_, slot)| slot));
     }
     // The heap pops the greatest item, so ascending order wraps keys in `Reverse`.
     let mut heap: BinaryHeap<(Directed<'a, K>, usize)> = BinaryHeap::new();
+    let mut slots: Vec<Option<&'a Slot>> = vec![None; iters.len()];
     for (i, it) in iters.iter_mut().enumerate() {
-        if let Some(item) = it.next() {
-            heap.push((Directed::new(item, descending), i));
+        if let Some((key, slot)) = it.next() {
+            heap.push((Directed::new(key, descending), i));
+            slots[i] = Some(slot);
         }
     }
     Box::new(std::iter::from_fn(move || {
-        let (top, i) = heap.pop()?;
-        if let Some(item) = iters[i].next() {
-            heap.push((Directed::new(item, descending), i));
+        let (_, i) = heap.pop()?;
+        let slot = slots[i].take();
+        if let Some((key, next)) = iters[i].next() {
+            heap.push((Directed::new(key, descending), i));
+            slots[i] = Some(next);
         }
-        Some(top.id())
+        slot
     }))
 }
 
@@ -668,12 +731,6 @@ impl<'a, K: Ord> Directed<'a, K> {
             Directed::Desc(item)
         } else {
             Directed::Asc(Reverse(item))
-        }
-    }
-
-    fn id(&self) -> EntryId {
-        match self {
-            Directed::Desc(item) | Directed::Asc(Reverse(item)) => item.1,
         }
     }
 }

@@ -1,9 +1,14 @@
 //! The `glou` binary: parses the command line, installs logging, and hands over to the
 //! library crates. `serve` runs the server; `bench` drives load against one.
 
+mod bench;
 mod serve;
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc keeps many small allocations (a million listings' strings) compact.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Glou: a game lounge server — metaserver, lobby and community for every game.
 #[derive(Parser, Debug)]
@@ -20,17 +25,27 @@ struct Cli {
 enum Command {
     /// Run the server (no configuration needed: SQLite in ./glou-data, HTTP on 127.0.0.1:5680).
     Serve(serve::ServeArgs),
+    /// Measure: load a running server (loopback only) or the registry in-process.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_logging(cli.log.as_deref());
+    // Many players and game servers mean many sockets: use all the descriptors allowed.
+    if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!(error = %e, "could not raise the open-file limit");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
+            Command::Bench { command } => bench::run(command).await,
         }
     })
 }

@@ -2,9 +2,10 @@
 //! loopback address, are bounded in count and time, and print what they measured
 //! (see docs/benchmarks.md). This module owns the command and the target check.
 
-pub mod listing;
+pub(crate) mod listing;
 mod pool;
 mod procstat;
+mod registry;
 mod stats;
 mod subscribe;
 
@@ -13,14 +14,17 @@ use std::net::{IpAddr, Ipv4Addr};
 use anyhow::{Context, bail};
 
 #[derive(clap::Subcommand, Debug)]
-pub enum BenchCommand {
+pub(crate) enum BenchCommand {
     /// Load a native listing API: announce, heartbeat, query, subscribe
     Listing(listing::ListingArgs),
+    /// Time the listing registry in this process: memory for N servers, query latency
+    Registry(registry::RegistryArgs),
 }
 
-pub async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Listing(args) => listing::run(args).await,
+        BenchCommand::Registry(args) => registry::run(args),
     }
 }
 

@@ -73,7 +73,7 @@ fn cpu_ticks(pid: &str) -> Option<u64> {
 }
 
 /// `VmRSS` of `/proc/{pid}/status`, in KiB.
-fn rss_kib(pid: &str) -> Option<u64> {
+pub(crate) fn rss_kib(pid: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()

@@ -97,10 +97,19 @@ impl PhaseReport {
         };
         let f = |v: Option<f64>, prec: usize| v.map_or("-".into(), |v| format!("{v:.prec$}"));
         print_row([
-            self.phase.to_string(), self.rec.ok().to_string(), self.rec.errors.to_string(),
-            format!("{:.2}", c.seconds), format!("{rate:.0}"), q(0.5), q(0.9), q(0.99), q(1.0),
-            f(c.server_cpu_us_per_op, 1), f(c.server_cpu_percent, 0),
-            f(c.server_rss_kib.map(|k| k as f64 / 1024.0), 1), f(c.bench_cpu_us_per_op, 1),
+            self.phase.to_string(),
+            self.rec.ok().to_string(),
+            self.rec.errors.to_string(),
+            format!("{:.2}", c.seconds),
+            format!("{rate:.0}"),
+            q(0.5),
+            q(0.9),
+            q(0.99),
+            q(1.0),
+            f(c.server_cpu_us_per_op, 1),
+            f(c.server_cpu_percent, 0),
+            f(c.server_rss_kib.map(|k| k as f64 / 1024.0), 1),
+            f(c.bench_cpu_us_per_op, 1),
         ]);
         if let Some(extra) = self.extra.as_object().filter(|e| !e.is_empty()) {
             let pairs: Vec<String> = extra.iter().map(|(k, v)| format!("{k}={v}")).collect();

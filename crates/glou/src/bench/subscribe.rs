@@ -9,34 +9,34 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
 use futures_util::{SinkExt, StreamExt, stream};
-use glou_proto::native::{ClientMessage, UpdateRequest};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use glou_proto::native::ClientMessage;
 use serde::Deserialize;
 use serde_json::{Map, json};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
+use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use super::listing::{Announced, Bench, send};
+use super::listing::{Bench, MAX_COUNTED_PHASE, send};
 use super::pool::{self, Pool};
-use super::procstat::{CpuProbe, open_file_limits};
+use super::procstat::open_file_limits;
 use super::stats::Recorder;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// Connections being opened at once.
-const OPEN_BATCH: usize = 256;
 const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long deliveries may trail the last change.
 const DRAIN: Duration = Duration::from_secs(5);
 
 /// Shared by the changer and the subscribers.
 #[derive(Debug)]
-struct Deliveries {
+pub(crate) struct Deliveries {
     epoch: Instant,
     /// Send time of change `n` in µs since `epoch`, plus one (0 = not sent).
     sent_us: Vec<AtomicU64>,
+    /// Subscribers per game, by game index.
+    per_game: Vec<u64>,
     expected: AtomicU64,
     received: AtomicU64,
 }
@@ -45,9 +45,7 @@ struct Deliveries {
 struct Incoming {
     #[serde(rename = "type")]
     kind: String,
-    #[serde(default)]
     complete: Option<bool>,
-    #[serde(default)]
     server: Option<IncomingServer>,
 }
 
@@ -61,83 +59,84 @@ struct IncomingRules {
     bench_change: Option<String>,
 }
 
-pub(crate) async fn run(bench: &Arc<Bench>, servers: &Arc<Vec<Announced>>) -> anyhow::Result<()> {
-    let a = &bench.args;
+pub(crate) async fn run(b: &Arc<Bench>) -> anyhow::Result<()> {
+    let a = &b.args;
     let (soft, hard) = open_file_limits().unwrap_or((None, None));
-    let need = a.subscribers + a.concurrency as u64 + 64;
+    let need = a.subscribers + a.concurrency + 64;
     if soft.is_some_and(|soft| soft < need) {
         let show = |v: Option<u64>| v.map_or("unlimited".into(), |v| v.to_string());
         println!(
-            "note: open-file limit is {} (hard {}), below the {need} this phase needs; \
-             run `ulimit -n {}` first (the bench cannot raise it without unsafe code)",
+            "note: open-file limit {} (hard {}) is below the {need} needed; run `ulimit -n {}` \
+             first (the bench cannot raise it itself without unsafe code)",
             show(soft),
             show(hard),
             show(hard)
         );
     }
 
-    // Subscribe phase: connect, subscribe, wait for the snapshot.
-    let (probe, t0) = (CpuProbe::start(a.server_pid), Instant::now());
-    let url = format!("{}/api/v1/ws", bench.target.ws);
+    // Subscribe: connect, subscribe, wait for the snapshot, `--concurrency` at a time.
+    // Readers start at once, so that early subscribers answer pings while others connect.
+    let (probe, (stop_tx, stop_rx)) = (b.probe(), watch::channel(false));
+    let deadline = tokio::time::Instant::now() + MAX_COUNTED_PHASE;
     let opened: Vec<_> = stream::iter(0..a.subscribers)
         .map(|k| {
-            let game = (k % bench.games.len() as u64) as usize;
-            let (url, name) = (url.clone(), bench.games[game].clone());
+            let stop_rx = stop_rx.clone();
             async move {
-                let t = Instant::now();
-                let r = tokio::time::timeout(SNAPSHOT_TIMEOUT, open(&url, name)).await;
+                let (game, t0) = ((k % b.games.len() as u64) as usize, Instant::now());
+                let limit = deadline.min(tokio::time::Instant::now() + SNAPSHOT_TIMEOUT);
+                let r = tokio::time::timeout_at(limit, open(b, game, stop_rx)).await;
                 (
                     game,
-                    t.elapsed(),
-                    r.unwrap_or_else(|_| Err(anyhow!("no snapshot within 30 s"))),
+                    t0.elapsed(),
+                    r.unwrap_or_else(|_| Err(anyhow!("no snapshot in time"))),
                 )
             }
         })
-        .buffer_unordered(OPEN_BATCH)
+        .buffer_unordered(a.concurrency as usize)
         .collect()
         .await;
-    let mut rec = Recorder::new();
-    let mut subs = Vec::new();
-    let mut per_game = vec![0u64; bench.games.len()];
-    let mut incomplete = 0;
+    let (mut rec, mut readers, mut incomplete) = (Recorder::new(), Vec::new(), 0);
+    let mut per_game = vec![0u64; b.games.len()];
     for (game, took, result) in opened {
         match result {
-            Ok((ws, complete)) => {
+            Ok((reader, complete)) => {
                 rec.record_us(took.as_micros() as u64);
                 incomplete += u64::from(!complete);
                 per_game[game] += 1;
-                subs.push(ws);
+                readers.push(reader);
             }
             Err(e) => rec.error(&e),
         }
     }
-    let extra = Map::from_iter([("incomplete_snapshots".into(), json!(incomplete))]);
-    bench.report("subscribe", rec, t0, &probe, extra);
-    if subs.is_empty() {
+    b.report(
+        &probe,
+        "subscribe",
+        rec,
+        json!({ "incomplete_snapshots": incomplete }),
+    );
+    if readers.is_empty() {
         bail!("no subscriber got its snapshot; stopping");
     }
 
-    // Deliver phase: numbered changes, timed at each subscriber.
-    let changes = a.change_rate * a.duration + a.concurrency as u64 + 1;
-    let shared = Arc::new(Deliveries {
+    // Deliver: numbered changes, timed at each subscriber.
+    let changes = a.change_rate * a.duration + a.concurrency + 1;
+    let d = Deliveries {
         epoch: Instant::now(),
         sent_us: (0..changes).map(|_| AtomicU64::new(0)).collect(),
+        per_game,
         expected: AtomicU64::new(0),
         received: AtomicU64::new(0),
-    });
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let readers: Vec<_> = subs
-        .into_iter()
-        .map(|ws| tokio::spawn(read(ws, shared.clone(), stop_rx.clone())))
-        .collect();
-    let (probe, t0) = (CpuProbe::start(a.server_pid), Instant::now());
+    };
+    let d = b.deliveries.get_or_init(|| d);
+    let probe = b.probe();
     let pool = Pool {
         count: Some(changes - 1),
-        ..bench.timed_pool(a.change_rate)
+        ..b.pool(a.change_rate, None)
     };
-    let puts = change_all(bench, servers, &shared, Arc::new(per_game), pool).await;
+    let puts = pool::run(pool, b, change).await;
     let drain_until = Instant::now() + DRAIN;
-    while shared.received.load(Ordering::Relaxed) < shared.expected.load(Ordering::Relaxed)
+    let (expected, received) = (&d.expected, &d.received);
+    while received.load(Ordering::Relaxed) < expected.load(Ordering::Relaxed)
         && Instant::now() < drain_until
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -151,44 +150,39 @@ pub(crate) async fn run(bench: &Arc<Bench>, servers: &Arc<Vec<Announced>>) -> an
         }
     }
     let (expected, received) = (
-        shared.expected.load(Ordering::Relaxed),
-        shared.received.load(Ordering::Relaxed),
+        expected.load(Ordering::Relaxed),
+        received.load(Ordering::Relaxed),
     );
-    let p = |q: f64| {
-        if puts.ok() > 0 {
-            json!(puts.latency_us.value_at_quantile(q))
-        } else {
-            json!(null)
-        }
-    };
-    let extra = Map::from_iter([
-        ("changes".into(), json!(puts.ok())),
-        ("change_errors".into(), json!(puts.errors)),
-        ("change_p50_us".into(), p(0.5)),
-        ("change_p99_us".into(), p(0.99)),
-        ("expected".into(), json!(expected)),
-        ("missed".into(), json!(expected.saturating_sub(received))),
-    ]);
-    if let Some(err) = &puts.first_error {
-        println!("{:<10} first change error: {err}", "");
-    }
-    // Server CPU per delivery; per change is that times deliveries per change.
-    bench.report("deliver", rec, t0, &probe, extra);
+    let p = |q: f64| (!puts.latency_us.is_empty()).then(|| puts.latency_us.value_at_quantile(q));
+    let extra = json!({
+        "changes": puts.ok(), "change_errors": puts.errors, "change_error": puts.first_error,
+        "change_p50_us": p(0.5), "change_p99_us": p(0.99),
+        "expected": expected, "missed": expected.saturating_sub(received),
+    });
+    // Figures per delivery: multiply by deliveries per change for the cost of a change.
+    b.report(&probe, "deliver", rec, extra);
     Ok(())
 }
 
-/// Connects, subscribes to `game` and waits for the snapshot; says if it was complete.
-async fn open(url: &str, game: String) -> anyhow::Result<(Ws, bool)> {
+/// Connects, subscribes to game `game`, waits for the snapshot and hands the connection
+/// to a [`read`] task; says if the snapshot was complete.
+async fn open(
+    b: &Arc<Bench>,
+    game: usize,
+    stop: watch::Receiver<bool>,
+) -> anyhow::Result<(JoinHandle<Recorder>, bool)> {
+    let url = format!("{}/api/v1/ws", b.target.ws);
     let (mut ws, _) = tokio_tungstenite::connect_async(url)
         .await
         .context("WebSocket connect failed")?;
-    let filter = Map::from_iter([("game".to_string(), json!(game))]);
+    let filter = Map::from_iter([("game".to_string(), json!(b.games[game]))]);
     let subscribe = ClientMessage::Subscribe {
         id: "s1".into(),
         filter,
         since: None,
     };
-    ws.send(Message::Text(serde_json::to_string(&subscribe)?.into()))
+    let text = serde_json::to_string(&subscribe)?;
+    ws.send(Message::Text(text.into()))
         .await
         .context("sending subscribe failed")?;
     while let Some(msg) = ws.next().await {
@@ -199,7 +193,10 @@ async fn open(url: &str, game: String) -> anyhow::Result<(Ws, bool)> {
         };
         let m: Incoming = serde_json::from_str(text.as_str()).context("decoding a message")?;
         match m.kind.as_str() {
-            "snapshot" => return Ok((ws, m.complete.unwrap_or(true))),
+            "snapshot" => {
+                let reader = tokio::spawn(read(ws, b.clone(), stop));
+                return Ok((reader, m.complete.unwrap_or(true)));
+            }
             "error" => bail!("subscription refused: {}", text.as_str()),
             _ => {}
         }
@@ -207,47 +204,25 @@ async fn open(url: &str, game: String) -> anyhow::Result<(Ws, bool)> {
     bail!("closed before the snapshot")
 }
 
-/// Sends numbered changes; counts how many deliveries each should cause.
-async fn change_all(
-    bench: &Arc<Bench>,
-    servers: &Arc<Vec<Announced>>,
-    shared: &Arc<Deliveries>,
-    per_game: Arc<Vec<u64>>,
-    pool: Pool,
-) -> Recorder {
-    let (b, s, d) = (bench.clone(), servers.clone(), shared.clone());
-    pool::run(pool, move |i| {
-        let (b, s, d, per_game) = (b.clone(), s.clone(), d.clone(), per_game.clone());
-        async move {
-            let n = i + 1;
-            let server = &s[(i % s.len() as u64) as usize];
-            let rules = [
-                ("bench_change".to_string(), n.to_string()),
-                ("mode".to_string(), server.mode.to_string()),
-            ];
-            let body = serde_json::to_string(&UpdateRequest {
-                rules: Some(rules.into()),
-                ..Default::default()
-            })?;
-            let url = format!("{}/api/v1/servers/{}", b.target.http, server.id);
-            let req = b
-                .client
-                .put(url)
-                .header(AUTHORIZATION, &server.auth)
-                .header(CONTENT_TYPE, "application/json");
-            d.sent_us[n as usize]
-                .store(d.epoch.elapsed().as_micros() as u64 + 1, Ordering::Relaxed);
-            send(req.body(body), &[200]).await?;
-            d.expected
-                .fetch_add(per_game[server.game], Ordering::Relaxed);
-            Ok(1)
-        }
-    })
-    .await
+/// `PUT /api/v1/servers/{id}` with change `i + 1` in the `bench_change` rule.
+async fn change(b: Arc<Bench>, i: u64) -> anyhow::Result<u64> {
+    let d = b.deliveries.get().context("deliveries not set up")?;
+    let (n, servers) = (i + 1, b.servers());
+    let server = &servers[(i % servers.len() as u64) as usize];
+    // Rules are replaced as a whole, so `mode` is sent again.
+    let body = format!(
+        r#"{{"rules":{{"bench_change":"{n}","mode":"{}"}}}}"#,
+        server.mode
+    );
+    d.sent_us[n as usize].store(d.epoch.elapsed().as_micros() as u64 + 1, Ordering::Relaxed);
+    send(b.put(server, body), &[200]).await?;
+    d.expected
+        .fetch_add(d.per_game[server.game], Ordering::Relaxed);
+    Ok(1)
 }
 
 /// Reads one subscription until told to stop, timing each numbered change.
-async fn read(mut ws: Ws, d: Arc<Deliveries>, mut stop: watch::Receiver<bool>) -> Recorder {
+async fn read(mut ws: Ws, b: Arc<Bench>, mut stop: watch::Receiver<bool>) -> Recorder {
     let mut rec = Recorder::new();
     loop {
         let msg = tokio::select! {
@@ -270,12 +245,15 @@ async fn read(mut ws: Ws, d: Arc<Deliveries>, mut stop: watch::Receiver<bool>) -
             rec.error(&anyhow!("undecodable message: {:.200}", text.as_str()));
             continue;
         };
+        let Some(d) = b.deliveries.get() else {
+            continue; // Not yet in the deliver phase.
+        };
         let change = m
             .server
             .and_then(|s| s.rules.bench_change)
-            .and_then(|n| n.parse::<usize>().ok());
+            .and_then(|n| n.parse().ok());
         let sent = change
-            .and_then(|n| d.sent_us.get(n))
+            .and_then(|n: usize| d.sent_us.get(n))
             .map(|t| t.load(Ordering::Relaxed));
         match (m.kind.as_str(), sent) {
             ("updated", Some(sent)) if sent > 0 => {
