@@ -342,6 +342,9 @@ pub struct Entry {
     pub last_seen: Timestamp,
     /// `None` for permanent entries.
     pub expires_at: Option<Timestamp>,
+    /// Counts the changes of this entry (heartbeats included) since it was listed or
+    /// loaded, so a front door can tell whether something it derived is stale.
+    pub revision: u64,
 }
 
 impl Entry {

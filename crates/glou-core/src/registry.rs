@@ -296,6 +296,7 @@ impl Registry {
                 first_seen: old.first_seen,
                 last_seen: now,
                 expires_at,
+                revision: old.revision + 1,
             };
             let visible = old.listing != entry.listing || old.source != entry.source;
             let entry = self.replace(old, entry, visible);
@@ -322,6 +323,7 @@ impl Registry {
             first_seen: now,
             last_seen: now,
             expires_at,
+            revision: 0,
         });
         self.insert(Arc::clone(&entry));
         self.mark(id, Dirty::Full);
@@ -350,6 +352,7 @@ impl Registry {
         self.config.limits.check(&entry.listing)?;
         entry.last_seen = now;
         entry.expires_at = self.expiry_from(entry.source, now);
+        entry.revision += 1;
         Ok(self.replace(old, entry, true))
     }
 
@@ -371,6 +374,7 @@ impl Registry {
         let e = Arc::make_mut(slot);
         e.last_seen = now;
         e.expires_at = expires_at;
+        e.revision += 1;
         let entry = Arc::clone(slot);
         self.reslot(&entry);
         self.mark(id, Dirty::Touch);

@@ -8,9 +8,9 @@ mod ws;
 pub use query::{QueryError, ServerQuery};
 pub use server::{
     AnnounceReply, AnnounceRequest, ChangeDto, ChangesReply, ErrorBody, ErrorDetail, GameDto,
-    GamesReply, PlayerDto, Rules, ServerDto, ServersReply, UpdateRequest,
+    GamesReply, PlayerDto, Rules, ServerDto, ServersReply, UpdateRequest, servers_reply_json,
 };
-pub use ws::{ClientMessage, ServerMessage, event_message};
+pub use ws::{ClientMessage, ServerMessage, event_message, snapshot_message};
 
 /// Decodes a JSON body, naming the field and what was expected when it fails.
 pub fn decode<'a, T: serde::Deserialize<'a>>(body: &'a [u8]) -> Result<T, serde_json::Error> {

@@ -11,19 +11,19 @@ use tokio::sync::{broadcast, watch};
 
 use crate::config::Clock;
 use crate::metrics::Metrics;
+use crate::render::Renderer;
 
 /// An event as it travels to subscribers, with its server entry encoded once for all.
 #[derive(Debug)]
 pub struct Published {
     pub event: Event,
-    json: OnceLock<String>,
+    json: OnceLock<Arc<str>>,
 }
 
 impl Published {
     /// The JSON of the event's entry, encoded on first use.
-    pub fn server_json(&self) -> &str {
-        self.json
-            .get_or_init(|| crate::http::convert::server_json(self.event.entry()))
+    pub fn server_json(&self, render: &Renderer) -> &str {
+        self.json.get_or_init(|| render.json(self.event.entry()))
     }
 }
 
@@ -34,10 +34,14 @@ pub struct Hub {
     shutdown: watch::Sender<bool>,
     pub clock: Clock,
     pub metrics: Metrics,
+    pub render: Renderer,
 }
 
 /// How many events a subscriber may fall behind before it is dropped.
 const EVENT_BUFFER: usize = 16_384;
+
+/// Servers whose JSON is kept ready (about 1 KiB each).
+const RENDER_CACHE: usize = 100_000;
 
 impl Hub {
     pub fn new(config: RegistryConfig, clock: Clock) -> Self {
@@ -47,6 +51,7 @@ impl Hub {
             shutdown: watch::channel(false).0,
             clock,
             metrics: Metrics::default(),
+            render: Renderer::new(RENDER_CACHE),
         }
     }
 

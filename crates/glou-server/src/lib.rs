@@ -6,6 +6,7 @@ pub mod config;
 mod http;
 mod hub;
 mod metrics;
+mod render;
 
 use std::io;
 use std::sync::Arc;

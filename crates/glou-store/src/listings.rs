@@ -190,6 +190,7 @@ fn entry_from_row(row: &SqliteRow) -> Result<Entry, String> {
         first_seen: time("first_seen")?.ok_or("first_seen: missing")?,
         last_seen: time("last_seen")?.ok_or("last_seen: missing")?,
         expires_at: time("expires_at")?,
+        revision: 0,
     })
 }
 

@@ -38,6 +38,7 @@ fn entry(id: u64, port: u16, expires: Option<u64>) -> Entry {
         first_seen: Timestamp::from_millis(1_000),
         last_seen: Timestamp::from_millis(2_000),
         expires_at: expires.map(Timestamp::from_millis),
+        revision: 0,
     }
 }
 

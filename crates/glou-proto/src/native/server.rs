@@ -219,3 +219,44 @@ impl ErrorBody {
         }
     }
 }
+
+/// `GET /api/v1/servers` from already encoded servers (see [`ServersReply`]), so that
+/// each server's encoding can be reused across replies.
+pub fn servers_reply_json<'a>(
+    servers: impl ExactSizeIterator<Item = &'a str>,
+    next: Option<&str>,
+    seq: u64,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + servers.len() * 1024);
+    out.extend_from_slice(b"{\"servers\":[");
+    for (i, s) in servers.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(s.as_bytes());
+    }
+    out.push(b']');
+    if let Some(next) = next {
+        out.extend_from_slice(b",\"next\":");
+        serde_json::to_writer(&mut out, next).expect("a string encodes");
+    }
+    out.extend_from_slice(format!(",\"seq\":{seq}}}").as_bytes());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prebuilt_servers_reply_decodes_as_the_dto() {
+        let a = ServerDto { id: "01".into(), name: "a \"quoted\" name".into(), ..ServerDto::default() };
+        let b = ServerDto { id: "02".into(), ..ServerDto::default() };
+        let encoded = [serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap()];
+        let json = servers_reply_json(encoded.iter().map(String::as_str), Some("p1.x\"y"), 9);
+        let reply: ServersReply<'_> = serde_json::from_slice(&json).unwrap();
+        assert_eq!(reply, ServersReply { servers: vec![a, b], next: Some("p1.x\"y".into()), seq: 9 });
+        let empty = servers_reply_json(std::iter::empty(), None, 0);
+        assert_eq!(std::str::from_utf8(&empty).unwrap(), r#"{"servers":[],"seq":0}"#);
+    }
+}

@@ -63,6 +63,28 @@ pub fn event_message(kind: &str, sub_id: &str, server_json: &str, seq: u64) -> S
     format!(r#"{{"type":"{kind}","id":{id},"server":{server_json},"seq":{seq}}}"#)
 }
 
+/// A `snapshot` message (see [`ServerMessage::Snapshot`]) from already encoded servers.
+pub fn snapshot_message<'a>(
+    sub_id: &str,
+    servers: impl ExactSizeIterator<Item = &'a str>,
+    seq: u64,
+    complete: bool,
+) -> String {
+    let id = serde_json::to_string(sub_id).expect("a string encodes");
+    let mut out = String::with_capacity(96 + servers.len() * 1024);
+    out.push_str(r#"{"type":"snapshot","id":"#);
+    out.push_str(&id);
+    out.push_str(r#","servers":["#);
+    for (i, s) in servers.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(s);
+    }
+    out.push_str(&format!(r#"],"seq":{seq},"complete":{complete}}}"#));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,6 +104,16 @@ mod tests {
         assert!(matches!(m, ClientMessage::Subscribe { since: None, .. }));
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"subscribe"}"#).is_err());
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"launch"}"#).is_err());
+    }
+
+    #[test]
+    fn prebuilt_snapshot_decodes_as_the_message() {
+        let a = ServerDto { id: "0a".into(), ..ServerDto::default() };
+        let encoded = serde_json::to_string(&a).unwrap();
+        let text = snapshot_message("s\"1", [encoded.as_str()].into_iter(), 5, false);
+        let msg: ServerMessage<'_> = serde_json::from_str(&text).unwrap();
+        let expect = ServerMessage::Snapshot { id: "s\"1".into(), servers: vec![a], seq: 5, complete: false };
+        assert_eq!(msg, expect);
     }
 
     #[test]

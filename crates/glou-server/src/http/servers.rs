@@ -3,16 +3,15 @@
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use glou_core::{AnnounceError, EntryId, SecretDigest, Source};
 use glou_proto::native::{
     self, AnnounceReply, AnnounceRequest, ChangeDto, ChangesReply, GameDto, GamesReply,
-    ServerQuery, ServersReply, UpdateRequest,
+    ServerQuery, UpdateRequest, servers_reply_json,
 };
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -20,7 +19,7 @@ use sha2::{Digest, Sha256};
 use super::admission::Admission;
 use super::convert::{self, server_dto};
 use super::error::ApiError;
-use super::{App, PeerAddr};
+use super::{App, PeerAddr, json, json_bytes};
 use crate::metrics::ReasonLabels;
 
 type Pairs = Vec<(String, String)>;
@@ -74,7 +73,7 @@ pub async fn announce(
         secret,
         heartbeat_interval: app.heartbeat_interval.as_secs(),
     };
-    Ok((status, Json(reply)).into_response())
+    Ok(json(status, &reply))
 }
 
 /// `PUT /api/v1/servers/{id}`: a heartbeat, with the fields that changed.
@@ -94,7 +93,7 @@ pub async fn update(
     let entry = app
         .hub
         .mutate(|reg| reg.update(id, &secret, convert::patch(req), now))?;
-    Ok(Json(server_dto(&entry)).into_response())
+    Ok(json_bytes(StatusCode::OK, app.hub.render.json(&entry).as_bytes().to_vec()))
 }
 
 /// `DELETE /api/v1/servers/{id}`
@@ -117,12 +116,10 @@ pub async fn list(
     let q = ServerQuery::from_pairs(query_pairs(pairs)?)?;
     let query = convert::query(q, 100, app.api.max_page)?;
     let (page, seq) = app.hub.read(|reg| (reg.query(&query), reg.seq()));
-    let reply = ServersReply {
-        servers: page.entries.iter().map(|e| server_dto(e)).collect(),
-        next: page.next.as_ref().map(convert::encode_cursor),
-        seq,
-    };
-    Ok(Json(reply).into_response())
+    let rendered = app.hub.render.many(&page.entries);
+    let next = page.next.as_ref().map(convert::encode_cursor);
+    let body = servers_reply_json(rendered.iter().map(|s| &**s), next.as_deref(), seq);
+    Ok(json_bytes(StatusCode::OK, body))
 }
 
 /// `GET /api/v1/servers/{id}`
@@ -135,23 +132,17 @@ pub async fn get_one(
         .hub
         .read(|reg| reg.get(id).cloned())
         .ok_or_else(ApiError::not_found)?;
-    Ok(Json(server_dto(&entry)).into_response())
+    Ok(json_bytes(StatusCode::OK, app.hub.render.json(&entry).as_bytes().to_vec()))
 }
 
 /// `GET /api/v1/games`
-pub async fn games(State(app): State<Arc<App>>) -> Json<GamesReply> {
+pub async fn games(State(app): State<Arc<App>>) -> Response {
     let games = app.hub.read(|reg| reg.games());
-    Json(GamesReply {
-        games: games
-            .into_iter()
-            .map(|g| GameDto {
-                game: g.game,
-                servers: g.servers,
-                players: g.players,
-                bots: g.bots,
-            })
-            .collect(),
-    })
+    let games = games
+        .into_iter()
+        .map(|g| GameDto { game: g.game, servers: g.servers, players: g.players, bots: g.bots })
+        .collect();
+    json(StatusCode::OK, &GamesReply { games })
 }
 
 /// `GET /api/v1/servers/changes?since=SEQ`: what changed after `since`, seen
@@ -188,12 +179,7 @@ pub async fn changes(
             })
         })
         .collect();
-    Ok(Json(ChangesReply {
-        changes,
-        seq,
-        complete,
-    })
-    .into_response())
+    Ok(json(StatusCode::OK, &ChangesReply { changes, seq, complete }))
 }
 
 fn refused(app: &App, reason: &'static str) {

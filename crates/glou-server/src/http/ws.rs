@@ -12,11 +12,11 @@ use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use glou_core::{ChangesError, Event, EventKind, Query};
-use glou_proto::native::{ClientMessage, ErrorDetail, ServerMessage, ServerQuery, event_message};
+use glou_proto::native::{ClientMessage, ErrorDetail, ServerMessage, ServerQuery, event_message, snapshot_message};
 use tokio::sync::{broadcast, mpsc};
 use tracing::{debug, warn};
 
-use super::convert::{self, server_dto};
+use super::convert;
 use super::error::ApiError;
 use super::{App, PeerAddr};
 use crate::hub::Published;
@@ -84,7 +84,7 @@ async fn session(socket: WebSocket, app: Arc<App>, peer: SocketAddr) {
                 }
             },
             event = events.recv() => match event {
-                Ok(published) => on_event(&published, &subs, &out),
+                Ok(published) => on_event(&app, &published, &subs, &out),
                 Err(broadcast::error::RecvError::Lagged(_)) => Err(Drop { code: close_code::POLICY, reason: "too slow: fell behind the event stream" }),
                 Err(broadcast::error::RecvError::Closed) => break None,
             },
@@ -196,22 +196,11 @@ fn on_client_message(
 /// the missed changes when `since` can be resumed, a snapshot otherwise.
 fn start(app: &App, id: &str, query: &Query, since: Option<u64>) -> (Vec<Message>, u64) {
     if let Some(since) = since {
-        let resumed = app.hub.read(|reg| {
-            reg.changes_since(since, usize::MAX)
-                .map(|evs| (evs, reg.seq()))
-        });
+        let resumed = app.hub.read(|reg| reg.changes_since(since, usize::MAX).map(|evs| (evs, reg.seq())));
         match resumed {
             Ok((events, seq)) => {
-                let mut msgs = vec![json(&ServerMessage::Resumed {
-                    id: id.into(),
-                    since,
-                    seq,
-                })];
-                msgs.extend(
-                    events
-                        .iter()
-                        .filter_map(|e| change_message(id, query, e, None)),
-                );
+                let mut msgs = vec![json(&ServerMessage::Resumed { id: id.into(), since, seq })];
+                msgs.extend(events.iter().filter_map(|e| change_message(app, id, query, e, None)));
                 return (msgs, seq);
             }
             Err(ChangesError::OutOfWindow { .. }) => {}
@@ -219,51 +208,37 @@ fn start(app: &App, id: &str, query: &Query, since: Option<u64>) -> (Vec<Message
     }
     let (page, seq) = app.hub.read(|reg| (reg.query(query), reg.seq()));
     let complete = page.next.is_none();
-    let servers = page.entries.iter().map(|e| server_dto(e)).collect();
-    (
-        vec![json(&ServerMessage::Snapshot {
-            id: id.into(),
-            servers,
-            seq,
-            complete,
-        })],
-        seq,
-    )
+    let rendered = app.hub.render.many(&page.entries);
+    let text = snapshot_message(id, rendered.iter().map(|s| &**s), seq, complete);
+    (vec![Message::text(text)], seq)
 }
 
-fn on_event(
-    published: &Published,
-    subs: &[Subscription],
-    out: &mpsc::Sender<Message>,
-) -> Result<(), Drop> {
+fn on_event(app: &App, published: &Published, subs: &[Subscription], out: &mpsc::Sender<Message>) -> Result<(), Drop> {
     for sub in subs.iter().filter(|s| published.event.seq > s.after) {
-        if let Some(msg) = change_message(&sub.id, &sub.query, &published.event, Some(published)) {
+        if let Some(msg) = change_message(app, &sub.id, &sub.query, &published.event, Some(published)) {
             send(out, msg)?;
         }
     }
     Ok(())
 }
 
-/// The message a subscriber with this query gets for an event, if any.
+/// The message a subscriber with this query gets for an event, if any. A published
+/// event carries its encoding for every subscriber; a replayed one is encoded here.
 fn change_message(
+    app: &App,
     id: &str,
     query: &Query,
     event: &Event,
-    cached: Option<&Published>,
+    published: Option<&Published>,
 ) -> Option<Message> {
     let kind: EventKind = event.seen_through(|e| query.filter.matches(e))?;
     let owned;
-    let server = match cached {
-        Some(p) => p.server_json(),
+    let server = match published {
+        Some(p) => p.server_json(&app.hub.render),
         None => {
-            owned = convert::server_json(event.entry());
+            owned = app.hub.render.json(event.entry());
             &owned
         }
     };
-    Some(Message::text(event_message(
-        kind.as_str(),
-        id,
-        server,
-        event.seq,
-    )))
+    Some(Message::text(event_message(kind.as_str(), id, server, event.seq)))
 }
