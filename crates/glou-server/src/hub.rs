@@ -3,10 +3,11 @@
 //! so every subscriber sees them in sequence order and a snapshot taken under the
 //! read lock is exactly "everything up to its sequence number".
 
+use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use glou_core::{Event, Registry, RegistryConfig};
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use tokio::sync::{broadcast, watch};
 
 use crate::config::Clock;
@@ -30,7 +31,11 @@ impl Published {
 /// Shared state of a running server.
 pub struct Hub {
     registry: RwLock<Registry>,
+    /// Every event.
     events: broadcast::Sender<Arc<Published>>,
+    /// The events of one game, for subscribers of that game alone: a change wakes only
+    /// the sessions that may want it.
+    game_events: Mutex<HashMap<String, broadcast::Sender<Arc<Published>>>>,
     shutdown: watch::Sender<bool>,
     pub clock: Clock,
     pub metrics: Metrics,
@@ -48,6 +53,7 @@ impl Hub {
         Self {
             registry: RwLock::new(Registry::new(config)),
             events: broadcast::channel(EVENT_BUFFER).0,
+            game_events: Mutex::new(HashMap::new()),
             shutdown: watch::channel(false).0,
             clock,
             metrics: Metrics::default(),
@@ -59,13 +65,23 @@ impl Hub {
     pub fn mutate<R>(&self, f: impl FnOnce(&mut Registry) -> R) -> R {
         let mut reg = self.registry.write();
         let result = f(&mut reg);
+        let mut games = None;
         for event in reg.drain_events() {
             self.metrics.events_published.inc();
-            // No receiver is not an error: nobody is subscribed right now.
-            let _ = self.events.send(Arc::new(Published {
+            let published = Arc::new(Published {
                 event,
                 json: OnceLock::new(),
-            }));
+            });
+            let games = games.get_or_insert_with(|| self.game_events.lock());
+            let game = &published.event.entry().listing.game;
+            if let Some(tx) = games.get(game) {
+                if tx.send(published.clone()).is_err() {
+                    // Nobody follows this game any more.
+                    games.remove(game);
+                }
+            }
+            // No receiver is not an error: nobody is subscribed right now.
+            let _ = self.events.send(published);
         }
         result
     }
@@ -75,9 +91,18 @@ impl Hub {
         f(&self.registry.read())
     }
 
-    /// A receiver of every event published from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
-        self.events.subscribe()
+    /// A receiver of the events published from now on: those of one game, or all.
+    pub fn subscribe(&self, game: Option<&str>) -> broadcast::Receiver<Arc<Published>> {
+        match game {
+            None => self.events.subscribe(),
+            Some(game) => {
+                let mut games = self.game_events.lock();
+                let tx = games
+                    .entry(game.to_string())
+                    .or_insert_with(|| broadcast::channel(EVENT_BUFFER).0);
+                tx.subscribe()
+            }
+        }
     }
 
     pub fn now(&self) -> glou_core::Timestamp {

@@ -20,12 +20,17 @@ pub struct Renderer {
 
 impl Renderer {
     pub fn new(capacity: usize) -> Self {
-        Self { cache: Mutex::new(HashMap::new()), capacity }
+        Self {
+            cache: Mutex::new(HashMap::new()),
+            capacity,
+        }
     }
 
     /// The JSON of one entry.
     pub fn json(&self, e: &Entry) -> Arc<str> {
-        self.many(std::slice::from_ref(&e)).pop().expect("one in, one out")
+        self.many(std::slice::from_ref(&e))
+            .pop()
+            .expect("one in, one out")
     }
 
     /// The JSON of each entry, in order. Encodes outside the lock.
@@ -36,7 +41,10 @@ impl Renderer {
                 .iter()
                 .map(|e| {
                     let e: &Entry = e.borrow();
-                    cache.get(&e.id).filter(|(rev, _)| *rev == e.revision).map(|(_, s)| s.clone())
+                    cache
+                        .get(&e.id)
+                        .filter(|(rev, _)| *rev == e.revision)
+                        .map(|(_, s)| s.clone())
                 })
                 .collect()
         };
@@ -58,7 +66,9 @@ impl Renderer {
                 cache.insert(id, (rev, json));
             }
         }
-        out.into_iter().map(|s| s.expect("every slot filled")).collect()
+        out.into_iter()
+            .map(|s| s.expect("every slot filled"))
+            .collect()
     }
 }
 
@@ -73,7 +83,11 @@ mod tests {
     fn entry(revision: u64, name: &str) -> Entry {
         Entry {
             id: EntryId(1),
-            listing: Listing { game: "g".into(), name: name.into(), ..Listing::default() },
+            listing: Listing {
+                game: "g".into(),
+                name: name.into(),
+                ..Listing::default()
+            },
             source: Source::Native,
             owner: Ipv4Addr::LOCALHOST.into(),
             secret: None,
@@ -88,7 +102,10 @@ mod tests {
     fn a_new_revision_is_encoded_again() {
         let r = Renderer::new(10);
         assert!(r.json(&entry(0, "old")).contains("\"old\""));
-        assert!(r.json(&entry(0, "not re-encoded")).contains("\"old\""), "same revision: cached");
+        assert!(
+            r.json(&entry(0, "not re-encoded")).contains("\"old\""),
+            "same revision: cached"
+        );
         assert!(r.json(&entry(1, "new")).contains("\"new\""));
     }
 
@@ -96,7 +113,10 @@ mod tests {
     fn bounded() {
         let r = Renderer::new(2);
         for id in 0..5 {
-            r.json(&Entry { id: EntryId(id), ..entry(0, "x") });
+            r.json(&Entry {
+                id: EntryId(id),
+                ..entry(0, "x")
+            });
             assert!(r.cache.lock().len() <= 2);
         }
     }

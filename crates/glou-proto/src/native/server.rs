@@ -250,13 +250,33 @@ mod tests {
 
     #[test]
     fn prebuilt_servers_reply_decodes_as_the_dto() {
-        let a = ServerDto { id: "01".into(), name: "a \"quoted\" name".into(), ..ServerDto::default() };
-        let b = ServerDto { id: "02".into(), ..ServerDto::default() };
-        let encoded = [serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap()];
+        let a = ServerDto {
+            id: "01".into(),
+            name: "a \"quoted\" name".into(),
+            ..ServerDto::default()
+        };
+        let b = ServerDto {
+            id: "02".into(),
+            ..ServerDto::default()
+        };
+        let encoded = [
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&b).unwrap(),
+        ];
         let json = servers_reply_json(encoded.iter().map(String::as_str), Some("p1.x\"y"), 9);
         let reply: ServersReply<'_> = serde_json::from_slice(&json).unwrap();
-        assert_eq!(reply, ServersReply { servers: vec![a, b], next: Some("p1.x\"y".into()), seq: 9 });
+        assert_eq!(
+            reply,
+            ServersReply {
+                servers: vec![a, b],
+                next: Some("p1.x\"y".into()),
+                seq: 9
+            }
+        );
         let empty = servers_reply_json(std::iter::empty(), None, 0);
-        assert_eq!(std::str::from_utf8(&empty).unwrap(), r#"{"servers":[],"seq":0}"#);
+        assert_eq!(
+            std::str::from_utf8(&empty).unwrap(),
+            r#"{"servers":[],"seq":0}"#
+        );
     }
 }

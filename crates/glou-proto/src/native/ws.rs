@@ -108,11 +108,19 @@ mod tests {
 
     #[test]
     fn prebuilt_snapshot_decodes_as_the_message() {
-        let a = ServerDto { id: "0a".into(), ..ServerDto::default() };
+        let a = ServerDto {
+            id: "0a".into(),
+            ..ServerDto::default()
+        };
         let encoded = serde_json::to_string(&a).unwrap();
         let text = snapshot_message("s\"1", [encoded.as_str()].into_iter(), 5, false);
         let msg: ServerMessage<'_> = serde_json::from_str(&text).unwrap();
-        let expect = ServerMessage::Snapshot { id: "s\"1".into(), servers: vec![a], seq: 5, complete: false };
+        let expect = ServerMessage::Snapshot {
+            id: "s\"1".into(),
+            servers: vec![a],
+            seq: 5,
+            complete: false,
+        };
         assert_eq!(msg, expect);
     }
 

@@ -93,7 +93,10 @@ pub async fn update(
     let entry = app
         .hub
         .mutate(|reg| reg.update(id, &secret, convert::patch(req), now))?;
-    Ok(json_bytes(StatusCode::OK, app.hub.render.json(&entry).as_bytes().to_vec()))
+    Ok(json_bytes(
+        StatusCode::OK,
+        app.hub.render.json(&entry).as_bytes().to_vec(),
+    ))
 }
 
 /// `DELETE /api/v1/servers/{id}`
@@ -132,7 +135,10 @@ pub async fn get_one(
         .hub
         .read(|reg| reg.get(id).cloned())
         .ok_or_else(ApiError::not_found)?;
-    Ok(json_bytes(StatusCode::OK, app.hub.render.json(&entry).as_bytes().to_vec()))
+    Ok(json_bytes(
+        StatusCode::OK,
+        app.hub.render.json(&entry).as_bytes().to_vec(),
+    ))
 }
 
 /// `GET /api/v1/games`
@@ -140,7 +146,12 @@ pub async fn games(State(app): State<Arc<App>>) -> Response {
     let games = app.hub.read(|reg| reg.games());
     let games = games
         .into_iter()
-        .map(|g| GameDto { game: g.game, servers: g.servers, players: g.players, bots: g.bots })
+        .map(|g| GameDto {
+            game: g.game,
+            servers: g.servers,
+            players: g.players,
+            bots: g.bots,
+        })
         .collect();
     json(StatusCode::OK, &GamesReply { games })
 }
@@ -179,7 +190,14 @@ pub async fn changes(
             })
         })
         .collect();
-    Ok(json(StatusCode::OK, &ChangesReply { changes, seq, complete }))
+    Ok(json(
+        StatusCode::OK,
+        &ChangesReply {
+            changes,
+            seq,
+            complete,
+        },
+    ))
 }
 
 fn refused(app: &App, reason: &'static str) {

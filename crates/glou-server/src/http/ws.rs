@@ -12,8 +12,13 @@ use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use glou_core::{ChangesError, Event, EventKind, Query};
-use glou_proto::native::{ClientMessage, ErrorDetail, ServerMessage, ServerQuery, event_message, snapshot_message};
-use tokio::sync::{broadcast, mpsc};
+use glou_proto::native::{
+    ClientMessage, ErrorDetail, ServerMessage, ServerQuery, event_message, snapshot_message,
+};
+use tokio::sync::mpsc;
+use tokio_stream::StreamMap;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tracing::{debug, warn};
 
 use super::convert;
@@ -31,8 +36,12 @@ pub async fn upgrade(
     ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // Small buffers: a socket costs little while idle (tungstenite's defaults allocate
+    // 128 KiB for reading up front); messages are written out as they are sent.
     ws.max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
+        .read_buffer_size(4096)
+        .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             app.hub.metrics.ws_sessions.inc();
             let span = tracing::debug_span!("ws", proto = "native-ws", %peer);
@@ -65,7 +74,7 @@ async fn session(socket: WebSocket, app: Arc<App>, peer: SocketAddr) {
             }
         }
     });
-    let mut events = app.hub.subscribe();
+    let mut streams = Streams::new();
     let mut shutdown = app.hub.shutdown_signal();
     let mut subs: Vec<Subscription> = Vec::new();
     let mut keepalive = tokio::time::interval(KEEPALIVE);
@@ -74,7 +83,7 @@ async fn session(socket: WebSocket, app: Arc<App>, peer: SocketAddr) {
     let dropped = loop {
         let result = tokio::select! {
             msg = stream.next() => match msg {
-                Some(Ok(Message::Text(text))) => on_client_message(&app, &text, &mut subs, &out),
+                Some(Ok(Message::Text(text))) => on_client_message(&app, &text, &mut subs, &mut streams, &out),
                 Some(Ok(Message::Binary(_))) => send(&out, error_message(None, "invalid_message", "expected text messages")),
                 Some(Ok(Message::Close(_))) | None => break None,
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
@@ -83,10 +92,9 @@ async fn session(socket: WebSocket, app: Arc<App>, peer: SocketAddr) {
                     break None;
                 }
             },
-            event = events.recv() => match event {
-                Ok(published) => on_event(&app, &published, &subs, &out),
-                Err(broadcast::error::RecvError::Lagged(_)) => Err(Drop { code: close_code::POLICY, reason: "too slow: fell behind the event stream" }),
-                Err(broadcast::error::RecvError::Closed) => break None,
+            Some((id, event)) = streams.next(), if !streams.is_empty() => match event {
+                Ok(published) => on_event(&app, &id, &published, &subs, &out),
+                Err(BroadcastStreamRecvError::Lagged(_)) => Err(Drop { code: close_code::POLICY, reason: "too slow: fell behind the event stream" }),
             },
             _ = keepalive.tick() => send(&out, Message::Ping(Default::default())),
             _ = shutdown.changed() => Err(Drop { code: close_code::AWAY, reason: "server shutting down" }),
@@ -143,10 +151,16 @@ fn error_message(id: Option<String>, code: &'static str, message: impl Into<Stri
     })
 }
 
+/// Each subscription listens to one event stream: its game's when it follows exactly
+/// one game (most do, and then other games' changes never wake this session), all
+/// events otherwise. One stream per subscription keeps its events in sequence order.
+type Streams = StreamMap<String, BroadcastStream<Arc<Published>>>;
+
 fn on_client_message(
     app: &App,
     text: &str,
     subs: &mut Vec<Subscription>,
+    streams: &mut Streams,
     out: &mpsc::Sender<Message>,
 ) -> Result<(), Drop> {
     let msg: ClientMessage = match serde_json::from_str(text) {
@@ -170,6 +184,13 @@ fn on_client_message(
                 );
                 return send(out, error_message(Some(id), "too_many_subscriptions", why));
             }
+            // Listen before reading: whatever is published meanwhile is in the stream
+            // and skipped by sequence number.
+            let game = match query.filter.games.as_slice() {
+                [game] => Some(game.as_str()),
+                _ => None,
+            };
+            streams.insert(id.clone(), BroadcastStream::new(app.hub.subscribe(game)));
             let (first, after) = start(app, &id, &query, since);
             let sub = Subscription { id, query, after };
             match replacing {
@@ -182,6 +203,7 @@ fn on_client_message(
             first.into_iter().try_for_each(|m| send(out, m))
         }
         ClientMessage::Unsubscribe { id } => {
+            streams.remove(&id);
             if let Some(i) = subs.iter().position(|s| s.id == id) {
                 subs.remove(i);
                 app.hub.metrics.ws_subscriptions.dec();
@@ -196,11 +218,22 @@ fn on_client_message(
 /// the missed changes when `since` can be resumed, a snapshot otherwise.
 fn start(app: &App, id: &str, query: &Query, since: Option<u64>) -> (Vec<Message>, u64) {
     if let Some(since) = since {
-        let resumed = app.hub.read(|reg| reg.changes_since(since, usize::MAX).map(|evs| (evs, reg.seq())));
+        let resumed = app.hub.read(|reg| {
+            reg.changes_since(since, usize::MAX)
+                .map(|evs| (evs, reg.seq()))
+        });
         match resumed {
             Ok((events, seq)) => {
-                let mut msgs = vec![json(&ServerMessage::Resumed { id: id.into(), since, seq })];
-                msgs.extend(events.iter().filter_map(|e| change_message(app, id, query, e, None)));
+                let mut msgs = vec![json(&ServerMessage::Resumed {
+                    id: id.into(),
+                    since,
+                    seq,
+                })];
+                msgs.extend(
+                    events
+                        .iter()
+                        .filter_map(|e| change_message(app, id, query, e, None)),
+                );
                 return (msgs, seq);
             }
             Err(ChangesError::OutOfWindow { .. }) => {}
@@ -213,9 +246,20 @@ fn start(app: &App, id: &str, query: &Query, since: Option<u64>) -> (Vec<Message
     (vec![Message::text(text)], seq)
 }
 
-fn on_event(app: &App, published: &Published, subs: &[Subscription], out: &mpsc::Sender<Message>) -> Result<(), Drop> {
-    for sub in subs.iter().filter(|s| published.event.seq > s.after) {
-        if let Some(msg) = change_message(app, &sub.id, &sub.query, &published.event, Some(published)) {
+fn on_event(
+    app: &App,
+    id: &str,
+    published: &Published,
+    subs: &[Subscription],
+    out: &mpsc::Sender<Message>,
+) -> Result<(), Drop> {
+    for sub in subs
+        .iter()
+        .filter(|s| s.id == id && published.event.seq > s.after)
+    {
+        if let Some(msg) =
+            change_message(app, &sub.id, &sub.query, &published.event, Some(published))
+        {
             send(out, msg)?;
         }
     }
@@ -240,5 +284,10 @@ fn change_message(
             &owned
         }
     };
-    Some(Message::text(event_message(kind.as_str(), id, server, event.seq)))
+    Some(Message::text(event_message(
+        kind.as_str(),
+        id,
+        server,
+        event.seq,
+    )))
 }
