@@ -31,28 +31,32 @@ const UPSERT: &str = "INSERT INTO listings (id, game, kind, address, name, map, 
     last_seen = excluded.last_seen, expires_at = excluded.expires_at";
 
 impl Store {
-    /// Applies a batch of registry changes in one transaction.
+    /// Applies a batch of registry changes in one transaction, in order. Runs of
+    /// heartbeats (time-only changes) go in one statement each.
     pub async fn save_listings(&self, ops: &[PersistOp]) -> Result<(), StoreError> {
         if ops.is_empty() {
             return Ok(());
         }
         let mut tx = self.pool.begin().await?;
+        let mut touches: Vec<(i64, i64, Option<i64>)> = Vec::new();
         for op in ops {
             match op {
-                PersistOp::Upsert(e) => upsert(&mut tx, e).await?,
                 PersistOp::Touch {
                     id,
                     last_seen,
                     expires_at,
                 } => {
-                    sqlx::query("UPDATE listings SET last_seen = ?, expires_at = ? WHERE id = ?")
-                        .bind(millis(*last_seen))
-                        .bind(expires_at.map(millis))
-                        .bind(db_id(*id))
-                        .execute(&mut *tx)
-                        .await?;
+                    touches.push((db_id(*id), millis(*last_seen), expires_at.map(millis)));
+                    if touches.len() == TOUCH_BATCH {
+                        touch(&mut tx, &mut touches).await?;
+                    }
+                }
+                PersistOp::Upsert(e) => {
+                    touch(&mut tx, &mut touches).await?;
+                    upsert(&mut tx, e).await?;
                 }
                 PersistOp::Delete(id) => {
+                    touch(&mut tx, &mut touches).await?;
                     sqlx::query("DELETE FROM listings WHERE id = ?")
                         .bind(db_id(*id))
                         .execute(&mut *tx)
@@ -60,6 +64,7 @@ impl Store {
                 }
             }
         }
+        touch(&mut tx, &mut touches).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -86,6 +91,30 @@ impl Store {
         }
         Ok(entries)
     }
+}
+
+/// Heartbeats written per statement.
+const TOUCH_BATCH: usize = 10_000;
+
+/// Writes and empties a run of `(id, last_seen, expires_at)`.
+async fn touch(
+    tx: &mut sqlx::SqliteConnection,
+    touches: &mut Vec<(i64, i64, Option<i64>)>,
+) -> Result<(), sqlx::Error> {
+    if touches.is_empty() {
+        return Ok(());
+    }
+    let rows = serde_json::to_string(&touches).expect("numbers encode");
+    sqlx::query(
+        "UPDATE listings SET last_seen = json_extract(t.value, '$[1]'), \
+         expires_at = json_extract(t.value, '$[2]') \
+         FROM json_each(?) AS t WHERE listings.id = json_extract(t.value, '$[0]')",
+    )
+    .bind(rows)
+    .execute(&mut *tx)
+    .await?;
+    touches.clear();
+    Ok(())
 }
 
 async fn upsert(tx: &mut sqlx::SqliteConnection, e: &Arc<Entry>) -> Result<(), sqlx::Error> {

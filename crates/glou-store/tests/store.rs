@@ -133,3 +133,54 @@ async fn unreadable_rows_are_skipped_not_fatal() {
     let again = Store::open_dir(dir.path()).await.unwrap();
     assert_eq!(sorted(&again, 0).await, vec![good]);
 }
+
+#[tokio::test]
+async fn heartbeat_runs_are_written_in_order_with_other_changes() {
+    let store = Store::open_memory().await.unwrap();
+    let t = Timestamp::from_millis;
+    let ops: Vec<PersistOp> = (1..=3)
+        .map(|i| PersistOp::Upsert(Arc::new(entry(i, i as u16, Some(50_000)))))
+        .collect();
+    store.save_listings(&ops).await.unwrap();
+    store
+        .save_listings(&[
+            PersistOp::Touch {
+                id: EntryId(1),
+                last_seen: t(7_000),
+                expires_at: Some(t(60_000)),
+            },
+            PersistOp::Touch {
+                id: EntryId(2),
+                last_seen: t(8_000),
+                expires_at: None,
+            },
+            PersistOp::Delete(EntryId(3)),
+            // Re-created after its deletion, then touched: order matters.
+            PersistOp::Upsert(Arc::new(entry(3, 3, Some(70_000)))),
+            PersistOp::Touch {
+                id: EntryId(3),
+                last_seen: t(9_000),
+                expires_at: Some(t(80_000)),
+            },
+            PersistOp::Touch {
+                id: EntryId(99),
+                last_seen: t(9_000),
+                expires_at: None,
+            },
+        ])
+        .await
+        .unwrap();
+    let got: Vec<_> = sorted(&store, 0)
+        .await
+        .into_iter()
+        .map(|e| (e.id.0, e.last_seen, e.expires_at))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, t(7_000), Some(t(60_000))),
+            (2, t(8_000), None),
+            (3, t(9_000), Some(t(80_000)))
+        ]
+    );
+}
