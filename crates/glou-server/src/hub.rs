@@ -74,11 +74,11 @@ impl Hub {
             });
             let games = games.get_or_insert_with(|| self.game_events.lock());
             let game = &published.event.entry().listing.game;
-            if let Some(tx) = games.get(game) {
-                if tx.send(published.clone()).is_err() {
-                    // Nobody follows this game any more.
-                    games.remove(game);
-                }
+            // A send fails when nobody follows the game any more.
+            if let Some(tx) = games.get(game)
+                && tx.send(published.clone()).is_err()
+            {
+                games.remove(game);
             }
             // No receiver is not an error: nobody is subscribed right now.
             let _ = self.events.send(published);
