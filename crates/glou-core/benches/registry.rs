@@ -7,45 +7,11 @@ use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use glou_core::{
-    EntryId, Filter, Listing, ListingPatch, Player, Query, Registry, RegistryConfig, SecretDigest,
-    Sort, Source, Timestamp,
+    EntryId, Filter, ListingPatch, Query, Registry, RegistryConfig, SecretDigest, Sort, Source,
+    Timestamp, sample,
 };
 
 const NOW: Timestamp = Timestamp::from_millis(1_800_000_000_000);
-
-fn listing(game: &str, i: u32) -> Listing {
-    let players = i % 17;
-    Listing {
-        game: game.into(),
-        kind: "server".into(),
-        address: format!(
-            "10.{}.{}.{}:{}",
-            (i >> 16) & 255,
-            (i >> 8) & 255,
-            i & 255,
-            27960 + i % 4
-        ),
-        name: format!("Server {i} | fragfest"),
-        map: format!("map{}", i % 12),
-        players,
-        max_players: 16,
-        bots: i % 3,
-        password: i.is_multiple_of(10),
-        version: "1.36".into(),
-        protocol: "71".into(),
-        rules: vec![
-            ("g_gametype".into(), (i % 5).to_string()),
-            ("sv_pure".into(), "1".into()),
-        ],
-        player_list: (0..players.min(4))
-            .map(|p| Player {
-                name: format!("player{p}"),
-                score: 3,
-                ping: 40,
-            })
-            .collect(),
-    }
-}
 
 fn registry(games: &[&str], per_game: u32) -> Registry {
     let config = RegistryConfig {
@@ -60,7 +26,7 @@ fn registry(games: &[&str], per_game: u32) -> Registry {
         for i in 0..per_game {
             id += 1;
             reg.announce(
-                listing(game, i),
+                sample::listing(game, i),
                 Source::Native,
                 owner,
                 EntryId(id),
@@ -170,7 +136,7 @@ fn writes(c: &mut Criterion) {
                 for i in 0..1000 {
                     let id = EntryId(1_000_000 + u64::from(i));
                     reg.announce(
-                        listing("big", 200_000 + i),
+                        sample::listing("big", 200_000 + i),
                         Source::Native,
                         owner,
                         id,

@@ -7,6 +7,7 @@
 mod filter;
 mod listing;
 mod registry;
+pub mod sample;
 mod time;
 
 pub use filter::{Cursor, Filter, Query, Sort};

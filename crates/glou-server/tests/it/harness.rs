@@ -137,6 +137,18 @@ impl TestServer {
         .await
     }
 
+    /// The text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// Announces a server; returns `(id, secret)`.
     pub async fn announce(&self, body: Value) -> (String, String) {
         let (status, reply) = self.post("/api/v1/servers", &body).await;

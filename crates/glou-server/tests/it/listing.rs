@@ -359,17 +359,7 @@ async fn limits_per_address_and_in_total() {
         (status, &err["error"]["code"]),
         (429, &json!("too_many_servers"))
     );
-    let (_, metrics) = (
-        0,
-        s.http
-            .get(s.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let metrics = s.metrics().await;
     assert!(
         metrics.contains(r#"glou_announcements_refused_total{reason="too_many_servers"} 1"#),
         "{metrics}"
@@ -383,15 +373,7 @@ async fn health_and_metrics() {
     assert_eq!((status, health), (200, json!({"status": "ok"})));
     s.announce(server("oa", 1, "A", 0)).await;
     s.get("/api/v1/servers").await;
-    let text = s
-        .http
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = s.metrics().await;
     for line in [
         r#"glou_listings{game="oa",source="native"} 1"#,
         r#"glou_http_requests_total{route="/api/v1/servers",method="POST",status="201"} 1"#,

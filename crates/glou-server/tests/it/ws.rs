@@ -238,15 +238,7 @@ async fn a_client_that_never_reads_is_dropped_alone() {
         n
     );
     eventually("the stalled client to be dropped", async || {
-        let text = s
-            .http
-            .get(s.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = s.metrics().await;
         text.contains(r#"glou_ws_dropped_total{reason="slow"} 1"#)
     })
     .await;

@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use anyhow::bail;
 use glou_core::{
-    EntryId, Filter, Listing, ListingPatch, Player, Query, Registry, RegistryConfig, SecretDigest,
-    Sort, Source, Timestamp,
+    EntryId, Filter, ListingPatch, Query, Registry, RegistryConfig, SecretDigest, Sort, Source,
+    Timestamp, sample,
 };
 use hdrhistogram::Histogram;
 use serde_json::json;
@@ -38,42 +38,6 @@ pub(crate) struct RegistryArgs {
 const NOW: Timestamp = Timestamp::from_millis(1_800_000_000_000);
 const SECRET: SecretDigest = SecretDigest([7; 32]);
 
-/// A listing shaped like a real game server's: a few rules, a few players.
-fn listing(game: String, i: u32) -> Listing {
-    let players = i % 17;
-    Listing {
-        game,
-        kind: "server".into(),
-        address: format!(
-            "10.{}.{}.{}:{}",
-            (i >> 16) & 255,
-            (i >> 8) & 255,
-            i & 255,
-            27960 + i % 4
-        ),
-        name: format!("Server {i} | Capture the flag all day"),
-        map: format!("map{}", i % 12),
-        players,
-        max_players: 16,
-        bots: i % 3,
-        password: i.is_multiple_of(10),
-        version: "1.36".into(),
-        protocol: "71".into(),
-        rules: vec![
-            ("fraglimit".into(), "20".into()),
-            ("g_gametype".into(), (i % 5).to_string()),
-            ("sv_pure".into(), "1".into()),
-        ],
-        player_list: (0..players.min(4))
-            .map(|p| Player {
-                name: format!("player{i}x{p}"),
-                score: i64::from(p),
-                ping: 40,
-            })
-            .collect(),
-    }
-}
-
 pub(crate) fn run(args: RegistryArgs) -> anyhow::Result<()> {
     if args.servers > 2_000_000 || args.big_game > args.servers || args.queries > 1_000_000 {
         bail!(
@@ -97,7 +61,7 @@ pub(crate) fn run(args: RegistryArgs) -> anyhow::Result<()> {
         };
         let id = EntryId(u64::from(i) + 1);
         reg.announce(
-            listing(game, i),
+            sample::listing(&game, i),
             Source::Native,
             owner,
             id,
