@@ -356,28 +356,23 @@ impl Registry {
         Ok(self.replace(old, entry, true))
     }
 
-    /// Refreshes an entry's times in place (copying it only if an event still holds it).
+    /// Refreshes an entry's times: a new version of the entry that keeps its place in
+    /// the sorted indexes (only their slots are repointed) and emits no event.
     fn touch(&mut self, old: Arc<Entry>, now: Timestamp) -> Arc<Entry> {
-        let expires_at = self.expiry_from(old.source, now);
+        let mut e = Entry::clone(&old);
+        e.last_seen = now;
+        e.expires_at = self.expiry_from(old.source, now);
+        e.revision += 1;
         if let Some(t) = old.expires_at {
             self.expiry.remove(&(t, old.id));
         }
-        if let Some(t) = expires_at {
+        if let Some(t) = e.expires_at {
             self.expiry.insert((t, old.id));
         }
-        let id = old.id;
-        drop(old);
-        let slot = self
-            .entries
-            .get_mut(&id)
-            .expect("an authorized entry is listed");
-        let e = Arc::make_mut(slot);
-        e.last_seen = now;
-        e.expires_at = expires_at;
-        e.revision += 1;
-        let entry = Arc::clone(slot);
+        let entry = Arc::new(e);
+        self.entries.insert(entry.id, Arc::clone(&entry));
         self.reslot(&entry);
-        self.mark(id, Dirty::Touch);
+        self.mark(entry.id, Dirty::Touch);
         entry
     }
 
