@@ -126,7 +126,11 @@ fn heartbeat_without_changes_extends_expiry_silently() {
     assert_eq!(f.kinds(), vec![]);
     for sort in [Sort::Players, Sort::Name] {
         let page = f.reg.query(&Query::new(Filter::default(), sort, 10));
-        assert_eq!(page.entries[0].last_seen, at(50), "queries see the heartbeat");
+        assert_eq!(
+            page.entries[0].last_seen,
+            at(50),
+            "queries see the heartbeat"
+        );
     }
     assert_eq!(
         f.reg.expire(at(100)),

@@ -2,3 +2,4 @@
 //! protocol. Pure data and codecs: no IO, no tokio, no knowledge of the core.
 
 pub mod native;
+pub mod q3master;
