@@ -5,12 +5,14 @@
 //! sequence number. Front doors translate their wire messages into these calls.
 
 mod filter;
+mod guard;
 mod listing;
 mod registry;
 pub mod sample;
 mod time;
 
 pub use filter::{Cursor, Filter, Query, Sort};
+pub use guard::{Challenges, RateLimiter};
 pub use listing::{
     Entry, EntryId, FieldError, Listing, ListingLimits, ListingPatch, Player, SecretDigest, Source,
 };

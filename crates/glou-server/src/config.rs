@@ -40,6 +40,8 @@ pub struct RawConfig {
     pub registry: RawRegistry,
     #[serde(default)]
     pub api: RawApi,
+    #[serde(default)]
+    pub q3master: RawQ3,
 }
 
 /// `[listen]`: the address of each listener, or `"off"`.
@@ -48,6 +50,23 @@ pub struct RawConfig {
 pub struct RawListen {
     /// Native HTTP/WebSocket API. Default `127.0.0.1:5680`.
     pub http: Option<String>,
+    /// Quake 3 / dpmaster master protocol (UDP). Default `127.0.0.1:27950`.
+    pub q3master: Option<String>,
+}
+
+/// `[q3master]`: the Quake 3 master protocol.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQ3 {
+    /// Seconds a challenged server has to answer before it leaves the list.
+    pub challenge_timeout: Option<f64>,
+    /// Heartbeats per second accepted from one IP address.
+    pub heartbeat_rate: Option<f64>,
+    /// Response datagrams per second sent to one IP address.
+    pub response_rate: Option<f64>,
+    /// Glou game of a Q3 game name, or of `"gamename:protocol"`.
+    #[serde(default)]
+    pub games: std::collections::BTreeMap<String, String>,
 }
 
 /// `[registry]`: bounds and timing of the listing registry.
@@ -93,6 +112,8 @@ pub struct ApiLimits {
 pub struct Config {
     pub data_dir: PathBuf,
     pub http: Option<SocketAddr>,
+    pub q3master: Option<SocketAddr>,
+    pub q3: crate::q3master::Q3Config,
     pub allow_private: bool,
     pub trusted: Vec<IpNet>,
     pub registry: RegistryConfig,
@@ -107,6 +128,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("data_dir", &self.data_dir)
             .field("http", &self.http)
+            .field("q3master", &self.q3master)
             .field("allow_private", &self.allow_private)
             .field("trusted", &self.trusted)
             .field("registry", &self.registry)
@@ -120,6 +142,7 @@ impl std::fmt::Debug for Config {
 pub struct ConfigError(String);
 
 pub const DEFAULT_HTTP: &str = "127.0.0.1:5680";
+pub const DEFAULT_Q3MASTER: &str = "127.0.0.1:27950";
 
 impl RawConfig {
     /// Parses a TOML document.
@@ -162,12 +185,48 @@ impl RawConfig {
             ws_max_subscriptions: positive("api.ws_max_subscriptions", a.ws_max_subscriptions, 32)?,
             ws_queue: positive("api.ws_queue", a.ws_queue, 1024)?,
         };
+        let q = self.q3master;
+        let mut games = Vec::new();
+        for (key, game) in q.games {
+            let (name, protocol) = match key.split_once(':') {
+                Some((name, p)) => {
+                    let p = p.parse().map_err(|_| {
+                        ConfigError(format!(
+                            "q3master.games: {key:?}: expected \"gamename:protocol\" with a number"
+                        ))
+                    })?;
+                    (name.to_string(), Some(p))
+                }
+                None => (key.clone(), None),
+            };
+            let probe = glou_core::Listing {
+                game: game.clone(),
+                kind: "server".into(),
+                address: "x".into(),
+                ..Default::default()
+            };
+            ListingLimits::default()
+                .check(&probe)
+                .map_err(|e| ConfigError(format!("q3master.games: {key:?}: {e}")))?;
+            games.push((name, protocol, game));
+        }
+        let q3 = crate::q3master::Q3Config {
+            challenge_timeout: seconds("q3master.challenge_timeout", q.challenge_timeout, 3.0)?,
+            games: crate::q3master::GameNames::with_defaults(games),
+            heartbeat_rate: rate("q3master.heartbeat_rate", q.heartbeat_rate, 2.0)?,
+            response_rate: rate("q3master.response_rate", q.response_rate, 16.0)?,
+        };
         Ok(Config {
             data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("glou-data")),
             http: listen_addr(
                 "listen.http",
                 self.listen.http.as_deref().unwrap_or(DEFAULT_HTTP),
             )?,
+            q3master: listen_addr(
+                "listen.q3master",
+                self.listen.q3master.as_deref().unwrap_or(DEFAULT_Q3MASTER),
+            )?,
+            q3,
             allow_private: self.allow_private.unwrap_or(false),
             trusted: self.trusted.unwrap_or_default(),
             registry,
@@ -198,6 +257,16 @@ fn positive(field: &str, value: Option<usize>, default: usize) -> Result<usize, 
         Some(n) => Ok(n),
         None => Ok(default),
     }
+}
+
+fn rate(field: &str, value: Option<f64>, default: f64) -> Result<f64, ConfigError> {
+    let r = value.unwrap_or(default);
+    if !(0.01..=1_000_000.0).contains(&r) {
+        return Err(ConfigError(format!(
+            "{field}: expected a rate between 0.01 and 1000000 per second, got {r}"
+        )));
+    }
+    Ok(r)
 }
 
 fn seconds(field: &str, value: Option<f64>, default: f64) -> Result<Duration, ConfigError> {

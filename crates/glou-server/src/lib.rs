@@ -6,6 +6,7 @@ pub mod config;
 mod http;
 mod hub;
 mod metrics;
+mod q3master;
 mod render;
 
 use std::io;
@@ -14,17 +15,19 @@ use std::time::Duration;
 
 use glou_core::{PersistOp, RegistryConfig};
 use glou_store::{Store, StoreError};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
 pub use config::{Config, RawConfig};
 use hub::Hub;
+pub use q3master::{GameNames, Q3Config};
 
 /// The bound sockets of the configured listeners.
 #[derive(Debug, Default)]
 pub struct Listeners {
     pub http: Option<TcpListener>,
+    pub q3master: Option<UdpSocket>,
 }
 
 impl Listeners {
@@ -39,7 +42,16 @@ impl Listeners {
             })?),
             None => None,
         };
-        Ok(Self { http })
+        let q3master = match config.q3master {
+            Some(addr) => Some(UdpSocket::bind(addr).await.map_err(|e| {
+                io::Error::new(
+                    e.kind(),
+                    format!("binding the q3master listener to {addr}: {e}"),
+                )
+            })?),
+            None => None,
+        };
+        Ok(Self { http, q3master })
     }
 }
 
@@ -93,6 +105,18 @@ pub async fn run(
         }
         None => tokio::spawn(std::future::pending()),
     };
+    let q3_task = listeners.q3master.map(|socket| {
+        if let Ok(addr) = socket.local_addr() {
+            info!(listener = "q3master", %addr, "listening");
+        }
+        tokio::spawn(q3master::serve(
+            socket,
+            hub.clone(),
+            config.q3.clone(),
+            config.allow_private,
+            front_stopped.clone(),
+        ))
+    });
     let expiry_task = tokio::spawn(expire_loop(
         hub.clone(),
         config.expire_interval,
@@ -121,6 +145,9 @@ pub async fn run(
         http_task.abort();
     }
     let _ = expiry_task.await;
+    if let Some(task) = q3_task {
+        let _ = task.await;
+    }
     stop_persist.send_replace(true);
     let _ = persist_task.await;
     store.close().await;

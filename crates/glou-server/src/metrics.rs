@@ -31,6 +31,12 @@ pub struct ListenerLabels {
     pub listener: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DropLabels {
+    pub listener: &'static str,
+    pub reason: &'static str,
+}
+
 /// Every metric the server keeps. Cheap to update from any task.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -43,6 +49,8 @@ pub struct Metrics {
     pub ws_dropped: Family<ReasonLabels, Counter>,
     pub announcements_refused: Family<ReasonLabels, Counter>,
     pub persist_errors: Counter,
+    /// Datagrams and messages dropped by connectionless listeners, by reason.
+    pub dropped: Family<DropLabels, Counter>,
 }
 
 impl Metrics {
@@ -107,6 +115,11 @@ impl Metrics {
             "persist_errors",
             "Failed writes of listings to the database",
             self.persist_errors.clone(),
+        );
+        reg.register(
+            "dropped",
+            "Datagrams dropped by UDP listeners, by reason",
+            self.dropped.clone(),
         );
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &reg).expect("writing to a String");

@@ -1,7 +1,7 @@
 //! `glou serve`: configuration from the file and the flags (flags win), then the
 //! server until SIGINT or SIGTERM.
 
-use std::net::SocketAddr;
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -22,6 +22,9 @@ pub struct ServeArgs {
     /// Address of the native HTTP/WebSocket listener, or `off` [default: 127.0.0.1:5680].
     #[arg(long, value_name = "ADDR")]
     http: Option<String>,
+    /// Address of the Quake 3 / dpmaster master listener (UDP), or `off` [default: 127.0.0.1:27950].
+    #[arg(long, value_name = "ADDR")]
+    q3master: Option<String>,
     /// Accept announcements of loopback and private addresses (for LANs and local tests).
     #[arg(long)]
     allow_private: bool,
@@ -51,6 +54,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(http) = args.http {
         raw.listen.http = Some(http);
     }
+    if let Some(q3master) = args.q3master {
+        raw.listen.q3master = Some(q3master);
+    }
     if args.allow_private {
         raw.allow_private = Some(true);
     }
@@ -66,16 +72,25 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
     info!(data_dir = %config.data_dir.display(), "database open");
     let listeners = Listeners::bind(&config).await?;
+    // One line per listener on stdout once bound, so scripts can wait for them. A
+    // closed stdout (the script stopped reading) must not stop the server.
+    let mut ready = String::new();
     if let Some(addr) = listeners.http.as_ref().and_then(|l| l.local_addr().ok()) {
-        print_ready(addr);
+        ready.push_str(&format!("glou listening on http://{addr}\n"));
     }
+    if let Some(addr) = listeners
+        .q3master
+        .as_ref()
+        .and_then(|l| l.local_addr().ok())
+    {
+        ready.push_str(&format!("glou listening on q3master udp://{addr}\n"));
+    }
+    let mut stdout = std::io::stdout();
+    let _ = stdout
+        .write_all(ready.as_bytes())
+        .and_then(|()| stdout.flush());
     glou_server::run(config, store, listeners, shutdown_signal()).await?;
     Ok(())
-}
-
-/// One line on stdout once listening, so scripts can wait for it.
-fn print_ready(http: SocketAddr) {
-    println!("glou listening on http://{http}");
 }
 
 /// Completes on SIGINT or SIGTERM.

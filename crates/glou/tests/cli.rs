@@ -17,6 +17,8 @@ fn serve(dir: &std::path::Path, extra: &[&str]) -> (Child, String) {
             "serve",
             "--http",
             "127.0.0.1:0",
+            "--q3master",
+            "127.0.0.1:0",
             "--allow-private",
             "--data-dir",
         ])

@@ -1,7 +1,7 @@
 //! The `http` listener: the native API v1 (`/api/v1/...`), its WebSocket, `/healthz`
 //! and `/metrics`. Handlers translate between DTOs and core calls; rules stay in the core.
 
-mod admission;
+pub(crate) mod admission;
 pub(crate) mod convert;
 mod error;
 mod servers;

@@ -21,6 +21,8 @@ pub const T0: u64 = 1_800_000_000_000;
 
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The q3master listener, when the test enabled it.
+    pub q3: Option<SocketAddr>,
     pub http: reqwest::Client,
     clock: Arc<AtomicU64>,
     stop: Option<oneshot::Sender<()>>,
@@ -47,6 +49,7 @@ impl TestServer {
         let mut config = RawConfig::default().validate().unwrap();
         config.data_dir = dir.path().to_path_buf();
         config.http = Some("127.0.0.1:0".parse().unwrap());
+        config.q3master = None;
         config.allow_private = true;
         config.expire_interval = Duration::from_millis(10);
         config.persist_interval = Duration::from_millis(20);
@@ -56,6 +59,7 @@ impl TestServer {
         let store = Store::open_dir(&config.data_dir).await.unwrap();
         let listeners = Listeners::bind(&config).await.unwrap();
         let addr = listeners.http.as_ref().unwrap().local_addr().unwrap();
+        let q3 = listeners.q3master.as_ref().map(|s| s.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             glou_server::run(config, store, listeners, async {
@@ -66,6 +70,7 @@ impl TestServer {
         });
         Self {
             addr,
+            q3,
             http: reqwest::Client::new(),
             clock,
             stop: Some(stop),

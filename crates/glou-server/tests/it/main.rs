@@ -5,4 +5,5 @@ mod bad_input;
 mod harness;
 mod listing;
 mod persistence;
+mod q3master;
 mod ws;
