@@ -49,7 +49,9 @@ free_udp_port() {
 }
 
 # --- Glou on free ports -------------------------------------------------------------
-"$GLOU" serve --data-dir "$WORK/data" --http 127.0.0.1:0 --q3master 127.0.0.1:0 --allow-private \
+# Status polls every second, so the bots show up in the player list quickly.
+printf '[q3master]\nstatus_interval = 1\n' >"$WORK/glou.toml"
+"$GLOU" serve --config "$WORK/glou.toml" --data-dir "$WORK/data" --http 127.0.0.1:0 --q3master 127.0.0.1:0 --allow-private \
   >"$WORK/glou.out" 2>"$WORK/glou.err" &
 GLOU_PID=$!
 within 20 grep -q q3master "$WORK/glou.out" || { echo "glou did not start:"; cat "$WORK/glou.err"; exit 1; }
@@ -59,7 +61,7 @@ echo "# glou $HTTP, q3master udp 127.0.0.1:$Q3PORT"
 
 # --- a real OpenArena server ------------------------------------------------------------
 GAME_PORT=$(free_udp_port)
-OA_PID=$(GAME_PORT=$GAME_PORT SV_HOSTNAME="Glou Interop OA" "$PEERS/run-openarena.sh" "$Q3PORT" 2>"$WORK/oa.err") ||
+OA_PID=$(GAME_PORT=$GAME_PORT SV_HOSTNAME="Glou Interop OA" BOTS=2 "$PEERS/run-openarena.sh" "$Q3PORT" 2>"$WORK/oa.err") ||
   { echo "openarena-server did not start:"; cat "$WORK/oa.err"; exit 1; }
 echo "# openarena-server pid $OA_PID on 127.0.0.1:$GAME_PORT"
 
@@ -74,6 +76,20 @@ sys.exit(0 if ok else 1)
 EOF
 }
 check "the OpenArena server is listed in the native API with its hostname and map" within 15 listed
+
+# Two bots (ioquake3 adds them about 10 s after the map loads, and a bot joining sends
+# no heartbeat): the status poll must list both, and flag that the counts the server
+# announced (no clients) disagree with its status.
+status_checked() {
+  curl -sf "$HTTP/api/v1/servers?game=openarena" >"$WORK/status.json" &&
+    python3 -c '
+import json, sys
+servers = json.load(open(sys.argv[1]))["servers"]
+ok = servers and len(servers[0]["player_list"]) == 2 and servers[0]["rules"].get("glou_counts") == "disagree"
+sys.exit(0 if ok else 1)
+' "$WORK/status.json"
+}
+check "a status poll lists its two bots and flags the counts it announced" within 30 status_checked
 
 qstat_lists() { # qstat_lists MODE PATTERN
   "$PEERS/run-qstat.sh" "$Q3PORT" "$1" >"$WORK/qstat-$1.out" 2>&1

@@ -356,6 +356,25 @@ impl Registry {
         Ok(self.replace(old, entry, true))
     }
 
+    /// Changes an entry's listing for a front door that authenticated the change
+    /// otherwise (a status answer from the server's own address). Unlike a heartbeat,
+    /// it does not extend the entry's life.
+    pub fn amend(&mut self, id: EntryId, patch: ListingPatch) -> Result<Arc<Entry>, UpdateError> {
+        let old = self
+            .entries
+            .get(&id)
+            .cloned()
+            .ok_or(UpdateError::NotFound)?;
+        if !patch.changes(&old.listing) {
+            return Ok(old);
+        }
+        let mut entry = Entry::clone(&old);
+        patch.apply(&mut entry.listing);
+        self.config.limits.check(&entry.listing)?;
+        entry.revision += 1;
+        Ok(self.replace(old, entry, true))
+    }
+
     /// Refreshes an entry's times: a new version of the entry that keeps its place in
     /// the sorted indexes (only their slots are repointed) and emits no event.
     fn touch(&mut self, old: Arc<Entry>, now: Timestamp) -> Arc<Entry> {

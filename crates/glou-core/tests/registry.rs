@@ -668,3 +668,52 @@ fn rules_are_sorted_and_deduplicated() {
     );
     assert_eq!(e.rule("b"), Some("2"));
 }
+
+#[test]
+fn amend_changes_without_a_secret_and_without_extending_life() {
+    let mut f = Fixture::new();
+    let id = f.announce(listing("oa", 1, "A", 0), at(0)).unwrap();
+    f.kinds();
+    let players = vec![Player {
+        name: "p".into(),
+        score: 1,
+        ping: 2,
+    }];
+    let e = f
+        .reg
+        .amend(
+            id,
+            ListingPatch {
+                player_list: Some(players.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(e.listing.player_list, players);
+    assert_eq!(e.expires_at, Some(at(60)));
+    assert_eq!(f.kinds(), vec![(EventKind::Updated, 2)]);
+    let same = f
+        .reg
+        .amend(
+            id,
+            ListingPatch {
+                player_list: Some(players),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        same.revision, e.revision,
+        "nothing changed, nothing emitted"
+    );
+    assert_eq!(f.kinds(), vec![]);
+    let bad = ListingPatch {
+        name: Some("x".repeat(500)),
+        ..Default::default()
+    };
+    assert!(matches!(f.reg.amend(id, bad), Err(UpdateError::Invalid(_))));
+    assert_eq!(
+        f.reg.amend(EntryId(404), ListingPatch::default()),
+        Err(UpdateError::NotFound)
+    );
+}

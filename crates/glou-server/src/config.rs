@@ -64,6 +64,8 @@ pub struct RawQ3 {
     pub heartbeat_rate: Option<f64>,
     /// Response datagrams per second sent to one IP address.
     pub response_rate: Option<f64>,
+    /// Seconds between status polls of each listed server (its players); 0: never.
+    pub status_interval: Option<f64>,
     /// Glou game of a Q3 game name, or of `"gamename:protocol"`.
     #[serde(default)]
     pub games: std::collections::BTreeMap<String, String>,
@@ -215,6 +217,10 @@ impl RawConfig {
             games: crate::q3master::GameNames::with_defaults(games),
             heartbeat_rate: rate("q3master.heartbeat_rate", q.heartbeat_rate, 2.0)?,
             response_rate: rate("q3master.response_rate", q.response_rate, 16.0)?,
+            status_interval: match q.status_interval {
+                Some(0.0) => None,
+                other => Some(seconds("q3master.status_interval", other, 60.0)?),
+            },
         };
         Ok(Config {
             data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("glou-data")),

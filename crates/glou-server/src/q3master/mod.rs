@@ -12,7 +12,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use glou_core::{Challenges, EntryId, Filter, Query, RateLimiter, Sort, Source};
+use glou_core::{Challenges, EntryId, Filter, Query, RateLimiter, Sort, Source, Timestamp};
 use glou_proto::q3master::{self, GetServers, Info, Message};
 use rand::Rng;
 use tokio::net::UdpSocket;
@@ -34,6 +34,8 @@ pub struct Q3Config {
     pub heartbeat_rate: f64,
     /// Response datagrams per second per IP address (bursts of four times as many).
     pub response_rate: f64,
+    /// How often a listed server is asked for its players (`getstatus`); `None`: never.
+    pub status_interval: Option<Duration>,
 }
 
 impl Default for Q3Config {
@@ -43,6 +45,7 @@ impl Default for Q3Config {
             games: GameNames::with_defaults(Vec::new()),
             heartbeat_rate: 2.0,
             response_rate: 16.0,
+            status_interval: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -53,6 +56,24 @@ const CHALLENGE_CHARS: &[u8] =
 const MAX_PENDING: usize = 65_536;
 const MAX_TRACKED: usize = 65_536;
 const LIST_LIMIT: usize = 200_000;
+/// A new server is asked for its players this long after it is listed.
+const FIRST_STATUS: Duration = Duration::from_secs(2);
+/// Most `getstatus` sent per sweep (four sweeps a second).
+const STATUS_PER_SWEEP: usize = 64;
+
+/// What the listener knows of a server it listed.
+struct Listed {
+    id: EntryId,
+    next_status: Timestamp,
+}
+
+/// A fresh random challenge.
+fn challenge() -> String {
+    let mut rng = rand::rng();
+    (0..12)
+        .map(|_| char::from(CHALLENGE_CHARS[rng.random_range(0..CHALLENGE_CHARS.len())]))
+        .collect()
+}
 
 struct Master {
     hub: Arc<Hub>,
@@ -62,8 +83,10 @@ struct Master {
     challenges: Challenges,
     heartbeats: RateLimiter<IpAddr>,
     responses: RateLimiter<IpAddr>,
-    /// The entry each listed address has, to drop it when it stops answering.
-    listed: HashMap<SocketAddr, EntryId>,
+    /// Listed servers by address: to drop them when they stop answering, and to poll
+    /// their status.
+    listed: HashMap<SocketAddr, Listed>,
+    status_challenges: Challenges,
 }
 
 /// Serves the listener until `stop` turns true.
@@ -92,6 +115,7 @@ pub async fn serve(
         allow_private,
         challenges: Challenges::new(MAX_PENDING),
         listed: HashMap::new(),
+        status_challenges: Challenges::new(MAX_PENDING),
     };
     let mut buf = vec![0u8; q3master::MAX_DATAGRAM + 1];
     let mut sweep = tokio::time::interval(Duration::from_millis(250));
@@ -106,6 +130,7 @@ pub async fn serve(
             _ = sweep.tick() => {
                 ticks += 1;
                 m.sweep(ticks.is_multiple_of(240));
+                m.poll_status().await;
             }
             _ = stop.changed() => return,
         }
@@ -126,7 +151,8 @@ impl Master {
             Message::Heartbeat { .. } => self.on_heartbeat(peer).await,
             Message::InfoResponse { info } => self.on_info(peer, &info),
             Message::GetServers(q) => self.on_get_servers(peer, &q).await,
-            Message::StatusResponse { .. } | Message::Unknown { .. } => self.dropped("unexpected"),
+            Message::StatusResponse { info, players } => self.on_status(peer, &info, &players),
+            Message::Unknown { .. } => self.dropped("unexpected"),
         }
     }
 
@@ -165,18 +191,34 @@ impl Master {
         if !self.challenges.answer(peer, challenge) {
             return self.dropped("wrong_challenge");
         }
-        let listing = translate::listing(info, peer, &self.config.games);
+        let mut listing = translate::listing(info, peer, &self.config.games);
         let now = self.hub.now();
         let id = EntryId(rand::rng().random());
-        match self
-            .hub
-            .mutate(|reg| reg.announce(listing, Source::Q3, peer.ip(), id, None, now))
-        {
+        let announced = self.hub.mutate(|reg| {
+            // The player list comes from status polls: keep it across heartbeats.
+            if let Some(old) = reg.find(&listing.game, &listing.address) {
+                listing.player_list = old.listing.player_list.clone();
+                listing.rules.extend(
+                    old.rule(translate::COUNTS_RULE)
+                        .map(|v| (translate::COUNTS_RULE.to_string(), v.to_string())),
+                );
+            }
+            reg.announce(listing, Source::Q3, peer.ip(), id, None, now)
+        });
+        match announced {
             Ok(announced) => {
                 if announced.created {
                     info!(%peer, game = %announced.entry.listing.game, "q3master: server listed");
                 }
-                self.listed.insert(peer, announced.entry.id);
+                let entry_id = announced.entry.id;
+                let next_status = now.saturating_add(FIRST_STATUS);
+                self.listed
+                    .entry(peer)
+                    .and_modify(|l| l.id = entry_id)
+                    .or_insert(Listed {
+                        id: entry_id,
+                        next_status,
+                    });
             }
             Err(e) => {
                 debug!(%peer, error = %e, "q3master: listing refused");
@@ -227,7 +269,7 @@ impl Master {
             .challenges
             .overdue(now, self.config.challenge_timeout)
             .iter()
-            .filter_map(|addr| self.listed.remove(addr))
+            .filter_map(|addr| self.listed.remove(addr).map(|l| l.id))
             .collect();
         if !gone.is_empty() {
             let removed = self
@@ -240,8 +282,57 @@ impl Master {
             self.responses.prune(now);
             let listed = &mut self.listed;
             self.hub.read(|reg| {
-                listed.retain(|_, id| reg.get(*id).is_some_and(|e| e.source == Source::Q3))
+                listed.retain(|_, l| reg.get(l.id).is_some_and(|e| e.source == Source::Q3))
             });
+            self.status_challenges.overdue(now, Duration::from_secs(10));
+        }
+    }
+
+    /// Asks the servers whose turn it is for their status, a bounded number a sweep.
+    async fn poll_status(&mut self) {
+        let Some(interval) = self.config.status_interval else {
+            return;
+        };
+        let now = self.hub.now();
+        let due: Vec<SocketAddr> = self
+            .listed
+            .iter_mut()
+            .filter(|(_, l)| l.next_status <= now)
+            .take(STATUS_PER_SWEEP)
+            .map(|(addr, l)| {
+                l.next_status = now.saturating_add(interval);
+                *addr
+            })
+            .collect();
+        for addr in due {
+            let challenge = challenge();
+            if self.status_challenges.issue(addr, challenge.clone(), now) {
+                let _ = self
+                    .socket
+                    .send_to(&q3master::getstatus(&challenge), addr)
+                    .await;
+            }
+        }
+    }
+
+    /// `statusResponse`: the players of a listed server that answered our `getstatus`.
+    fn on_status(&mut self, peer: SocketAddr, info: &Info, players: &[q3master::StatusPlayer]) {
+        let answered = info
+            .get("challenge")
+            .is_some_and(|c| self.status_challenges.answer(peer, c));
+        let Some(listed) = self.listed.get(&peer).filter(|_| answered) else {
+            return self.dropped("wrong_challenge");
+        };
+        let id = listed.id;
+        let result = self.hub.mutate(|reg| {
+            let entry = reg
+                .get(id)
+                .cloned()
+                .ok_or(glou_core::UpdateError::NotFound)?;
+            reg.amend(id, translate::status_patch(&entry, players))
+        });
+        if let Err(e) = result {
+            debug!(%peer, error = %e, "q3master: status not applied");
         }
     }
 

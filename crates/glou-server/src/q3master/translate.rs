@@ -3,8 +3,8 @@
 
 use std::net::SocketAddr;
 
-use glou_core::{Entry, Listing};
-use glou_proto::q3master::{GetServers, Info};
+use glou_core::{Entry, Listing, ListingPatch, Player};
+use glou_proto::q3master::{self, GetServers, Info};
 
 /// Which Glou game a `(gamename, protocol)` pair is: a configured name, else the
 /// game name made into an identifier (`Xonotic` → `xonotic`).
@@ -107,6 +107,42 @@ pub fn selects(q: &GetServers, e: &Entry) -> bool {
         && (q.full || l.max_players == 0 || clients < l.max_players)
         && q.gametype
             .is_none_or(|g| e.rule("gametype") == Some(g.to_string().as_str()))
+}
+
+/// The rule that flags a server whose counts disagree with its status.
+pub const COUNTS_RULE: &str = "glou_counts";
+
+/// The player list from a status answer, and whether the counts the server
+/// announced (`clients`) agree with the players it lists: `glou_counts` is
+/// `checked` or `disagree`.
+pub fn status_patch(entry: &Entry, players: &[q3master::StatusPlayer]) -> ListingPatch {
+    let list: Vec<Player> = players
+        .iter()
+        .take(256)
+        .map(|p| Player {
+            name: clean(&strip_colors(&p.name), 128),
+            score: p.score,
+            ping: p.ping,
+        })
+        .collect();
+    let l = &entry.listing;
+    let verdict = if list.len() == (l.players + l.bots) as usize {
+        "checked"
+    } else {
+        "disagree"
+    };
+    let mut rules: Vec<(String, String)> = l
+        .rules
+        .iter()
+        .filter(|(k, _)| k != COUNTS_RULE)
+        .cloned()
+        .collect();
+    rules.push((COUNTS_RULE.into(), verdict.into()));
+    ListingPatch {
+        player_list: Some(list),
+        rules: Some(rules),
+        ..ListingPatch::default()
+    }
 }
 
 /// Quake 3 colour codes (`^1Red`) out of a name.

@@ -28,7 +28,12 @@ struct GameServer {
 
 impl GameServer {
     async fn new(master: SocketAddr, hostname: &str, clients: u32, max: u32) -> Self {
-        let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let local = if master.is_ipv6() {
+            "[::1]:0"
+        } else {
+            "127.0.0.1:0"
+        };
+        let socket = UdpSocket::bind(local).await.unwrap();
         let info = [
             ("g_needpass", "0"),
             ("gametype", "0"),
@@ -96,7 +101,13 @@ impl GameServer {
 }
 
 async fn get_servers(master: SocketAddr, request: &[u8]) -> Vec<SocketAddr> {
-    let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let client = UdpSocket::bind(if master.is_ipv6() {
+        "[::1]:0"
+    } else {
+        "127.0.0.1:0"
+    })
+    .await
+    .unwrap();
     client.send_to(request, master).await.unwrap();
     let mut out = vec![];
     let mut buf = [0u8; 2048];
@@ -324,4 +335,84 @@ async fn garbage_and_floods_are_dropped_and_counted() {
         get_servers(master, &qstat_request()).await,
         vec![game.addr()]
     );
+}
+
+#[tokio::test]
+async fn ipv6_servers_are_listed_for_getserversext_only() {
+    let s = TestServer::start_with(|c| {
+        c.q3master = Some("[::1]:0".parse().unwrap());
+    })
+    .await;
+    let master = s.q3.unwrap();
+    let game = GameServer::new(master, "six", 2, 8).await;
+    game.register().await;
+    let addr = game.addr();
+    eventually("listed", async || s.names("").await == ["six"]).await;
+    let (_, list) = s.get("/api/v1/servers").await;
+    assert_eq!(
+        list["servers"][0]["address"],
+        addr.to_string(),
+        "[::1]:port"
+    );
+    assert_eq!(
+        get_servers(master, b"\xff\xff\xff\xffgetserversExt Quake3Arena 71").await,
+        vec![addr]
+    );
+    assert_eq!(
+        get_servers(master, b"\xff\xff\xff\xffgetserversExt Quake3Arena 71 ipv4").await,
+        vec![]
+    );
+    assert_eq!(
+        get_servers(master, b"\xff\xff\xff\xffgetservers 71").await,
+        vec![],
+        "plain getservers is IPv4 only"
+    );
+}
+
+#[tokio::test]
+async fn status_polls_fill_the_player_list_and_check_the_counts() {
+    let s = start().await;
+    let master = s.q3.unwrap();
+    let game = GameServer::new(master, "status", 3, 8).await;
+    game.register().await;
+    eventually("listed", async || s.names("").await == ["status"]).await;
+    s.advance(3); // the first poll comes two seconds after listing
+    let mut buf = [0u8; 2048];
+    let (n, _) = tokio::time::timeout(Duration::from_secs(5), game.socket.recv_from(&mut buf))
+        .await
+        .unwrap()
+        .unwrap();
+    let text = String::from_utf8_lossy(&buf[4..n]).to_string();
+    let challenge = text
+        .strip_prefix("getstatus ")
+        .unwrap_or_else(|| panic!("{text:?}"));
+    // Three clients announced, two listed: the counts disagree.
+    let status = |challenge: &str| {
+        let reply = format!(
+            "\\challenge\\{challenge}\\sv_hostname\\status\n7 33 \"^1Sarge\"\n2 48 \"grunt\"\n"
+        );
+        [&b"\xff\xff\xff\xffstatusResponse\n"[..], reply.as_bytes()].concat()
+    };
+    // A status answer with a wrong challenge changes nothing (and spends nothing).
+    game.socket.send_to(&status("nope"), master).await.unwrap();
+    game.socket
+        .send_to(&status(challenge), master)
+        .await
+        .unwrap();
+    eventually("the players in the API", async || {
+        let (_, list) = s.get("/api/v1/servers").await;
+        list["servers"][0]["player_list"] == json!([{"name": "Sarge", "score": 7, "ping": 33}, {"name": "grunt", "score": 2, "ping": 48}])
+    })
+    .await;
+    let (_, list) = s.get("/api/v1/servers").await;
+    assert_eq!(list["servers"][0]["rules"]["glou_counts"], "disagree");
+    // The next heartbeat keeps the players and the verdict.
+    game.register().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_, list) = s.get("/api/v1/servers").await;
+    assert_eq!(
+        list["servers"][0]["player_list"].as_array().unwrap().len(),
+        2
+    );
+    assert_eq!(list["servers"][0]["rules"]["glou_counts"], "disagree");
 }
