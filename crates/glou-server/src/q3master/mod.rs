@@ -138,6 +138,17 @@ pub async fn serve(
 }
 
 impl Master {
+    /// Where to send to `addr`: peers are known by their canonical address (IPv4 as
+    /// IPv4), but a dual-stack IPv6 socket reaches IPv4 peers at `::ffff:a.b.c.d`.
+    fn wire(&self, addr: SocketAddr) -> SocketAddr {
+        match addr.ip() {
+            IpAddr::V4(v4) if self.socket.local_addr().is_ok_and(|l| l.is_ipv6()) => {
+                SocketAddr::new(IpAddr::V6(v4.to_ipv6_mapped()), addr.port())
+            }
+            _ => addr,
+        }
+    }
+
     async fn on_datagram(&mut self, datagram: &[u8], peer: SocketAddr) {
         let peer = SocketAddr::new(peer.ip().to_canonical(), peer.port());
         let message = match q3master::decode(datagram) {
@@ -176,7 +187,7 @@ impl Master {
         }
         if let Err(e) = self
             .socket
-            .send_to(&q3master::getinfo(&challenge), peer)
+            .send_to(&q3master::getinfo(&challenge), self.wire(peer))
             .await
         {
             debug!(%peer, error = %e, "q3master: sending getinfo failed");
@@ -254,7 +265,7 @@ impl Master {
             if !self.responses.allow(peer.ip(), 1.0, now) {
                 return self.dropped("rate_limited");
             }
-            if let Err(e) = self.socket.send_to(&datagram, peer).await {
+            if let Err(e) = self.socket.send_to(&datagram, self.wire(peer)).await {
                 debug!(%peer, error = %e, "q3master: sending a list failed");
                 return;
             }
@@ -309,7 +320,7 @@ impl Master {
             if self.status_challenges.issue(addr, challenge.clone(), now) {
                 let _ = self
                     .socket
-                    .send_to(&q3master::getstatus(&challenge), addr)
+                    .send_to(&q3master::getstatus(&challenge), self.wire(addr))
                     .await;
             }
         }

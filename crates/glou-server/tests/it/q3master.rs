@@ -416,3 +416,16 @@ async fn status_polls_fill_the_player_list_and_check_the_counts() {
     );
     assert_eq!(list["servers"][0]["rules"]["glou_counts"], "disagree");
 }
+
+#[tokio::test]
+async fn a_dual_stack_socket_serves_ipv4_servers_too() {
+    // Bound to [::] (all interfaces, IPv4 and IPv6); the test only talks over loopback.
+    let s = TestServer::start_with(|c| c.q3master = Some("[::]:0".parse().unwrap())).await;
+    let master = SocketAddr::from(([127, 0, 0, 1], s.q3.unwrap().port()));
+    let game = GameServer::new(master, "four on six", 1, 8).await;
+    game.register().await;
+    eventually("listed", async || s.names("").await == ["four on six"]).await;
+    let (_, list) = s.get("/api/v1/servers").await;
+    assert_eq!(list["servers"][0]["address"], game.addr().to_string(), "listed as IPv4");
+    assert_eq!(get_servers(master, &qstat_request()).await, vec![game.addr()]);
+}
