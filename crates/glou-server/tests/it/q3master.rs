@@ -426,6 +426,13 @@ async fn a_dual_stack_socket_serves_ipv4_servers_too() {
     game.register().await;
     eventually("listed", async || s.names("").await == ["four on six"]).await;
     let (_, list) = s.get("/api/v1/servers").await;
-    assert_eq!(list["servers"][0]["address"], game.addr().to_string(), "listed as IPv4");
-    assert_eq!(get_servers(master, &qstat_request()).await, vec![game.addr()]);
+    assert_eq!(
+        list["servers"][0]["address"],
+        game.addr().to_string(),
+        "listed as IPv4"
+    );
+    assert_eq!(
+        get_servers(master, &qstat_request()).await,
+        vec![game.addr()]
+    );
 }
