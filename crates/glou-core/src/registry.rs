@@ -299,6 +299,14 @@ impl Registry {
                 revision: old.revision + 1,
             };
             let visible = old.listing != entry.listing || old.source != entry.source;
+            if !visible && old.secret == entry.secret && old.owner == entry.owner {
+                // A heartbeat that changes nothing: keep the entry's place in the indexes.
+                let entry = self.touch(old, now);
+                return Ok(Announced {
+                    entry,
+                    created: false,
+                });
+            }
             let entry = self.replace(old, entry, visible);
             return Ok(Announced {
                 entry,

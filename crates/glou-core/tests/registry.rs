@@ -717,3 +717,20 @@ fn amend_changes_without_a_secret_and_without_extending_life() {
         Err(UpdateError::NotFound)
     );
 }
+
+#[test]
+fn an_unchanged_reannouncement_is_a_silent_heartbeat() {
+    let mut f = Fixture::new();
+    let id = f.announce(listing("oa", 1, "A", 2), at(0)).unwrap();
+    f.kinds();
+    assert_eq!(f.announce(listing("oa", 1, "A", 2), at(50)), Ok(id));
+    assert_eq!(f.kinds(), vec![], "no event");
+    let e = f.reg.get(id).unwrap();
+    assert_eq!(
+        (e.first_seen, e.last_seen, e.expires_at),
+        (at(0), at(50), Some(at(110)))
+    );
+    assert_eq!(f.reg.take_dirty().len(), 1);
+    assert_eq!(f.names(&all(10)), ["A"]);
+    assert_eq!(f.reg.expire(at(100)), 0);
+}

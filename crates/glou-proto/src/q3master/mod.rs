@@ -58,7 +58,7 @@ pub struct StatusPlayer {
 }
 
 /// A list request, with dpmaster's filters.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct GetServers {
     /// `getserversExt` (may list IPv6 servers) rather than `getservers`.
     pub extended: bool,
@@ -261,18 +261,26 @@ pub fn servers_response(extended: bool, servers: &[SocketAddr]) -> Vec<Vec<u8>> 
     let mut current = [&OOB[..], header].concat();
     let start = current.len();
     for addr in servers {
-        let entry: Vec<u8> = match addr.ip() {
-            IpAddr::V4(ip) => [&b"\\"[..], &ip.octets(), &addr.port().to_be_bytes()].concat(),
-            IpAddr::V6(ip) if extended => {
-                [&b"/"[..], &ip.octets(), &addr.port().to_be_bytes()].concat()
-            }
+        let len = match addr.ip() {
+            IpAddr::V4(_) => 7,
+            IpAddr::V6(_) if extended => 19,
             IpAddr::V6(_) => continue,
         };
-        if current.len() + entry.len() + EOT.len() > MAX_RESPONSE {
+        if current.len() + len + EOT.len() > MAX_RESPONSE {
             current.extend_from_slice(EOT);
             datagrams.push(std::mem::replace(&mut current, [&OOB[..], header].concat()));
         }
-        current.extend_from_slice(&entry);
+        match addr.ip() {
+            IpAddr::V4(ip) => {
+                current.push(b'\\');
+                current.extend_from_slice(&ip.octets());
+            }
+            IpAddr::V6(ip) => {
+                current.push(b'/');
+                current.extend_from_slice(&ip.octets());
+            }
+        }
+        current.extend_from_slice(&addr.port().to_be_bytes());
     }
     if current.len() > start || datagrams.is_empty() {
         current.extend_from_slice(EOT);

@@ -56,6 +56,8 @@ const CHALLENGE_CHARS: &[u8] =
 const MAX_PENDING: usize = 65_536;
 const MAX_TRACKED: usize = 65_536;
 const LIST_LIMIT: usize = 200_000;
+/// Distinct list requests whose answers are kept.
+const MAX_CACHED_LISTS: usize = 256;
 /// A new server is asked for its players this long after it is listed.
 const FIRST_STATUS: Duration = Duration::from_secs(2);
 /// Most `getstatus` sent per sweep (four sweeps a second).
@@ -87,6 +89,8 @@ struct Master {
     /// their status.
     listed: HashMap<SocketAddr, Listed>,
     status_challenges: Challenges,
+    /// Answers to list requests, with the sequence number they were built at.
+    lists: HashMap<GetServers, (u64, Arc<Vec<Vec<u8>>>)>,
 }
 
 /// Serves the listener until `stop` turns true.
@@ -116,6 +120,7 @@ pub async fn serve(
         challenges: Challenges::new(MAX_PENDING),
         listed: HashMap::new(),
         status_challenges: Challenges::new(MAX_PENDING),
+        lists: HashMap::new(),
     };
     let mut buf = vec![0u8; q3master::MAX_DATAGRAM + 1];
     let mut sweep = tokio::time::interval(Duration::from_millis(250));
@@ -241,35 +246,53 @@ impl Master {
     /// `getservers` / `getserversExt`: the matching servers, a bounded number of
     /// datagrams per second per address (the source of a UDP request may be forged).
     async fn on_get_servers(&mut self, peer: SocketAddr, q: &GetServers) {
-        let game = self.config.games.game(
-            q.gamename.as_deref().unwrap_or(translate::DEFAULT_GAMENAME),
-            q.protocol,
-        );
+        let datagrams = self.list(q);
+        let now = self.hub.now();
+        for datagram in datagrams.iter() {
+            if !self.responses.allow(peer.ip(), 1.0, now) {
+                return self.dropped("rate_limited");
+            }
+            if let Err(e) = self.socket.send_to(datagram, self.wire(peer)).await {
+                debug!(%peer, error = %e, "q3master: sending a list failed");
+                return;
+            }
+        }
+    }
+
+    /// The response datagrams to a list request. They depend only on the registry, so
+    /// an answer is kept until the registry's sequence number moves (a heartbeat that
+    /// changes nothing does not move it).
+    fn list(&mut self, q: &GetServers) -> Arc<Vec<Vec<u8>>> {
+        let gamename = q.gamename.as_deref().unwrap_or(translate::DEFAULT_GAMENAME);
+        let key = GetServers {
+            gamename: Some(gamename.to_ascii_lowercase()),
+            ..q.clone()
+        };
+        let seq = self.hub.read(|reg| reg.seq());
+        if let Some((_, datagrams)) = self.lists.get(&key).filter(|(at, _)| *at == seq) {
+            return datagrams.clone();
+        }
+        let game = self.config.games.game(gamename, q.protocol);
         let filter = Filter {
             games: vec![game],
             source: Some(Source::Q3),
             ..Filter::default()
         };
-        let entries = self.hub.read(|reg| {
-            reg.query(&Query::new(filter, Sort::Players, LIST_LIMIT))
-                .entries
-        });
+        let query = Query::new(filter, Sort::Players, LIST_LIMIT);
+        let (seq, entries) = self.hub.read(|reg| (reg.seq(), reg.query(&query).entries));
+        let selector = translate::Selector::new(q);
         let servers: Vec<SocketAddr> = entries
             .iter()
-            .filter(|e| translate::selects(q, e))
+            .filter(|e| selector.selects(e))
             .filter_map(|e| e.listing.address.parse::<SocketAddr>().ok())
             .filter(|a| if a.is_ipv4() { q.ipv4 } else { q.ipv6 })
             .collect();
-        let now = self.hub.now();
-        for datagram in q3master::servers_response(q.extended, &servers) {
-            if !self.responses.allow(peer.ip(), 1.0, now) {
-                return self.dropped("rate_limited");
-            }
-            if let Err(e) = self.socket.send_to(&datagram, self.wire(peer)).await {
-                debug!(%peer, error = %e, "q3master: sending a list failed");
-                return;
-            }
+        let datagrams = Arc::new(q3master::servers_response(q.extended, &servers));
+        if self.lists.len() >= MAX_CACHED_LISTS {
+            self.lists.clear();
         }
+        self.lists.insert(key, (seq, datagrams.clone()));
+        datagrams
     }
 
     /// Drops servers that left a challenge unanswered; now and then forgets idle

@@ -93,20 +93,40 @@ pub fn listing(info: &Info, addr: SocketAddr, names: &GameNames) -> Listing {
     }
 }
 
-/// Whether a listed entry answers a list request, with dpmaster's rules: the protocol
-/// and game name must match; empty and full servers only when asked for.
-pub fn selects(q: &GetServers, e: &Entry) -> bool {
-    let l = &e.listing;
-    let gamename = q.gamename.as_deref().unwrap_or(DEFAULT_GAMENAME);
-    let clients = l.players + l.bots;
-    l.protocol == q.protocol.to_string()
-        && e.rule("gamename")
-            .unwrap_or(DEFAULT_GAMENAME)
-            .eq_ignore_ascii_case(gamename)
-        && (q.empty || clients > 0)
-        && (q.full || l.max_players == 0 || clients < l.max_players)
-        && q.gametype
-            .is_none_or(|g| e.rule("gametype") == Some(g.to_string().as_str()))
+/// A list request prepared for matching many entries.
+pub struct Selector<'a> {
+    q: &'a GetServers,
+    protocol: String,
+    gametype: Option<String>,
+    gamename: &'a str,
+}
+
+impl<'a> Selector<'a> {
+    pub fn new(q: &'a GetServers) -> Self {
+        Self {
+            q,
+            protocol: q.protocol.to_string(),
+            gametype: q.gametype.map(|g| g.to_string()),
+            gamename: q.gamename.as_deref().unwrap_or(DEFAULT_GAMENAME),
+        }
+    }
+
+    /// Whether a listed entry answers the request, with dpmaster's rules: the protocol
+    /// and game name must match; empty and full servers only when asked for.
+    pub fn selects(&self, e: &Entry) -> bool {
+        let l = &e.listing;
+        let clients = l.players + l.bots;
+        l.protocol == self.protocol
+            && e.rule("gamename")
+                .unwrap_or(DEFAULT_GAMENAME)
+                .eq_ignore_ascii_case(self.gamename)
+            && (self.q.empty || clients > 0)
+            && (self.q.full || l.max_players == 0 || clients < l.max_players)
+            && self
+                .gametype
+                .as_deref()
+                .is_none_or(|g| e.rule("gametype") == Some(g))
+    }
 }
 
 /// The rule that flags a server whose counts disagree with its status.

@@ -5,6 +5,7 @@
 pub(crate) mod listing;
 mod pool;
 mod procstat;
+mod q3;
 mod registry;
 mod stats;
 mod subscribe;
@@ -19,12 +20,15 @@ pub(crate) enum BenchCommand {
     Listing(listing::ListingArgs),
     /// Time the listing registry in this process: memory for N servers, query latency
     Registry(registry::RegistryArgs),
+    /// Load any Quake 3 / dpmaster master: simulated game servers, challenges, getservers
+    Q3(q3::Q3Args),
 }
 
 pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Listing(args) => listing::run(args).await,
         BenchCommand::Registry(args) => registry::run(args),
+        BenchCommand::Q3(args) => q3::run(args).await,
     }
 }
 
