@@ -63,6 +63,9 @@ const FIRST_STATUS: Duration = Duration::from_secs(2);
 /// Most `getstatus` sent per sweep (four sweeps a second).
 const STATUS_PER_SWEEP: usize = 64;
 
+/// The datagrams of one answer, shared between the cache and senders.
+type Datagrams = Arc<Vec<Vec<u8>>>;
+
 /// What the listener knows of a server it listed.
 struct Listed {
     id: EntryId,
@@ -90,7 +93,7 @@ struct Master {
     listed: HashMap<SocketAddr, Listed>,
     status_challenges: Challenges,
     /// Answers to list requests, with the sequence number they were built at.
-    lists: HashMap<GetServers, (u64, Arc<Vec<Vec<u8>>>)>,
+    lists: HashMap<GetServers, (u64, Datagrams)>,
 }
 
 /// Serves the listener until `stop` turns true.
@@ -262,7 +265,7 @@ impl Master {
     /// The response datagrams to a list request. They depend only on the registry, so
     /// an answer is kept until the registry's sequence number moves (a heartbeat that
     /// changes nothing does not move it).
-    fn list(&mut self, q: &GetServers) -> Arc<Vec<Vec<u8>>> {
+    fn list(&mut self, q: &GetServers) -> Datagrams {
         let gamename = q.gamename.as_deref().unwrap_or(translate::DEFAULT_GAMENAME);
         let key = GetServers {
             gamename: Some(gamename.to_ascii_lowercase()),
