@@ -672,9 +672,9 @@ impl Registry {
                 .filter_map(|g| self.games.get(g))
                 .collect()
         };
-        match (q.sort, &q.after) {
-            (Sort::Players, after) => {
-                let after = match after {
+        match q.sort {
+            Sort::Players => {
+                let after = match &q.after {
                     Some(Cursor::Players(p, id)) => Some((*p, *id)),
                     _ => None,
                 };
@@ -683,8 +683,8 @@ impl Registry {
                     .map(|ix| ranged(&ix.by_players, after.as_ref(), q.descending));
                 merge(iters.collect(), q.descending)
             }
-            (Sort::Name, after) => {
-                let after = match after {
+            Sort::Name => {
+                let after = match &q.after {
                     Some(Cursor::Name(n, id)) => Some((n.as_str().into(), *id)),
                     _ => None,
                 };
