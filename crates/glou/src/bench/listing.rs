@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::Target;
 use super::pool::{self, Pool};
 use super::procstat::{CpuProbe, TICKS_PER_SEC};
-use super::stats::{PhaseReport, Recorder, print_header};
+use super::stats::{Recorder, print_header};
 use super::subscribe::{self, Deliveries};
 
 #[derive(clap::Args, Debug)]
@@ -199,14 +199,7 @@ impl Bench {
         rec: Recorder,
         extra: Value,
     ) {
-        let cost = probe.finish(rec.ok());
-        PhaseReport {
-            phase,
-            rec,
-            cost,
-            extra,
-        }
-        .print(self.args.json);
+        super::stats::report(probe, phase, rec, extra, self.args.json);
     }
 
     /// A pool of `--concurrency` workers; a count-bound pool still stops after ten minutes.

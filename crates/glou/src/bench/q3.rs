@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 
 use super::pool::{self, Pool};
 use super::procstat::{CpuProbe, TICKS_PER_SEC, open_file_limits};
-use super::stats::{PhaseReport, Recorder, print_header};
+use super::stats::{Recorder, print_header};
 
 /// Flags of `glou bench q3`. `--target` says how to make the master accept the load.
 #[derive(clap::Args, Debug)]
@@ -335,14 +335,7 @@ impl Q3Bench {
     }
 
     fn report(&self, probe: &CpuProbe, phase: &'static str, rec: Recorder, extra: Value) {
-        let cost = probe.finish(rec.ok());
-        PhaseReport {
-            phase,
-            rec,
-            cost,
-            extra,
-        }
-        .print(self.args.json);
+        super::stats::report(probe, phase, rec, extra, self.args.json);
     }
 
     /// Heartbeat cycles, `--concurrency` in flight, over the servers in turn; the

@@ -5,7 +5,7 @@
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 
-use super::procstat::PhaseCost;
+use super::procstat::{CpuProbe, PhaseCost};
 
 /// Latencies up to a minute, 3 significant digits.
 const MAX_US: u64 = 60_000_000;
@@ -136,4 +136,22 @@ impl PhaseReport {
             println!("{line}");
         }
     }
+}
+
+/// Prints a phase measured since `probe` started (`json_too`: also as a JSON line).
+pub(crate) fn report(
+    probe: &CpuProbe,
+    phase: &'static str,
+    rec: Recorder,
+    extra: Value,
+    json_too: bool,
+) {
+    let cost = probe.finish(rec.ok());
+    PhaseReport {
+        phase,
+        rec,
+        cost,
+        extra,
+    }
+    .print(json_too);
 }
