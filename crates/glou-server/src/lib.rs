@@ -61,6 +61,8 @@ pub enum ServerError {
     Store(#[from] StoreError),
     #[error("the http listener failed: {0}")]
     Http(io::Error),
+    #[error("the {0} listener failed: {1}")]
+    Listener(&'static str, io::Error),
 }
 
 /// How long shutdown waits for connections to finish.
@@ -105,18 +107,18 @@ pub async fn run(
         }
         None => tokio::spawn(std::future::pending()),
     };
-    let q3_task = listeners.q3master.map(|socket| {
-        if let Ok(addr) = socket.local_addr() {
-            info!(listener = "q3master", %addr, "listening");
-        }
-        tokio::spawn(q3master::serve(
-            socket,
-            hub.clone(),
-            config.q3.clone(),
-            config.allow_private,
-            front_stopped.clone(),
-        ))
-    });
+    let q3_task = match listeners.q3master {
+        Some(socket) => Some(spawn_udp("q3master", socket, {
+            let (hub, q3, allow_private, stop) = (
+                hub.clone(),
+                config.q3.clone(),
+                config.allow_private,
+                front_stopped.clone(),
+            );
+            move |socket| q3master::serve(socket, hub, q3, allow_private, stop)
+        })?),
+        None => None,
+    };
     let expiry_task = tokio::spawn(expire_loop(
         hub.clone(),
         config.expire_interval,
@@ -153,6 +155,46 @@ pub async fn run(
     store.close().await;
     info!("stopped");
     failure.map_or(Ok(()), Err)
+}
+
+/// Runs a UDP listener on a thread of its own with a single-threaded runtime: a
+/// datagram then wakes one thread, not the shared pool (context switches were most of
+/// the cost of a Q3 heartbeat). Completes when the listener returns.
+fn spawn_udp<F, Fut>(
+    name: &'static str,
+    socket: UdpSocket,
+    serve: F,
+) -> Result<tokio::sync::oneshot::Receiver<()>, ServerError>
+where
+    F: FnOnce(UdpSocket) -> Fut + Send + 'static,
+    Fut: Future<Output = ()>,
+{
+    if let Ok(addr) = socket.local_addr() {
+        info!(listener = name, %addr, "listening");
+    }
+    let socket = socket
+        .into_std()
+        .map_err(|e| ServerError::Listener(name, e))?;
+    let (done, finished) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name(format!("glou-{name}"))
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            match runtime {
+                Ok(rt) => rt.block_on(async move {
+                    match UdpSocket::from_std(socket) {
+                        Ok(socket) => serve(socket).await,
+                        Err(e) => error!(listener = name, error = %e, "listener failed"),
+                    }
+                }),
+                Err(e) => error!(listener = name, error = %e, "listener runtime failed"),
+            }
+            let _ = done.send(());
+        })
+        .map_err(|e| ServerError::Listener(name, e))?;
+    Ok(finished)
 }
 
 async fn stopped(mut stop: watch::Receiver<bool>) {
