@@ -301,7 +301,8 @@ impl ListingLimits {
         Ok(())
     }
 
-    fn check_ident(&self, field: &'static str, s: &str) -> Result<(), FieldError> {
+    /// Checks a game or kind identifier.
+    pub fn check_ident(&self, field: &'static str, s: &str) -> Result<(), FieldError> {
         let ok = !s.is_empty()
             && s.len() <= self.max_ident
             && s.bytes()

@@ -201,14 +201,8 @@ impl RawConfig {
                 }
                 None => (key.clone(), None),
             };
-            let probe = glou_core::Listing {
-                game: game.clone(),
-                kind: "server".into(),
-                address: "x".into(),
-                ..Default::default()
-            };
             ListingLimits::default()
-                .check(&probe)
+                .check_ident("game", &game)
                 .map_err(|e| ConfigError(format!("q3master.games: {key:?}: {e}")))?;
             games.push((name, protocol, game));
         }
@@ -342,5 +336,10 @@ mod tests {
         assert!(err("[listen]\nhttp = \"localhost\"").contains("listen.http: expected an IP:port"));
         assert!(err("[registry]\nmax_entries = 0").contains("registry.max_entries"));
         assert!(err("[registry.timeouts]\nquake = 3").contains("unknown source \"quake\""));
+        assert!(
+            err("[q3master.games]\nXonotic = \"Xo Notic\"")
+                .contains("q3master.games: \"Xonotic\": game:")
+        );
+        assert!(err("[q3master.games]\n\"Xonotic:x\" = \"xonotic\"").contains("gamename:protocol"));
     }
 }
