@@ -78,7 +78,7 @@ pub struct RateLimiter<K> {
     capacity: usize,
 }
 
-impl<K: Eq + Hash + Copy> RateLimiter<K> {
+impl<K: Eq + Hash + Clone> RateLimiter<K> {
     /// At most `capacity` keys are tracked; beyond, unknown keys are refused until
     /// [`RateLimiter::prune`] makes room.
     pub fn new(rate: f64, burst: f64, capacity: usize) -> Self {
@@ -104,6 +104,17 @@ impl<K: Eq + Hash + Copy> RateLimiter<K> {
             true
         } else {
             false
+        }
+    }
+
+    /// Whether `key`'s bucket holds `cost` tokens now, without taking them: for limits
+    /// charged only on failure (a login refused before its password is checked).
+    pub fn would_allow(&self, key: &K, cost: f64, now: Timestamp) -> bool {
+        match self.buckets.get(key) {
+            None => self.buckets.len() < self.capacity,
+            Some((tokens, last)) => {
+                (tokens + now.since(*last).as_secs_f64() * self.rate).min(self.burst) >= cost
+            }
         }
     }
 

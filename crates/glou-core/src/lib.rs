@@ -4,9 +4,11 @@
 //! depends on time takes `now`, and every change is returned as an [`Event`] with a
 //! sequence number. Front doors translate their wire messages into these calls.
 
+pub mod account;
 mod filter;
 mod guard;
 mod listing;
+pub mod rating;
 mod registry;
 pub mod sample;
 mod time;

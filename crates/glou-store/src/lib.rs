@@ -1,18 +1,32 @@
-//! Glou's storage: all SQL lives here. One [`Store`] over SQLite (the embedded
-//! default, a file in the data directory); migrations are embedded in the binary.
+//! Glou's storage: all SQL lives here. One [`Store`] over two backends — SQLite (the
+//! embedded default, a file in the data directory) and PostgreSQL (selected by a URL,
+//! shared by the nodes of a community). Migrations for both are embedded in the binary.
 //!
-//! Today the store mirrors the listing registry so that listed servers survive a
-//! restart; accounts, statistics and friends join it with their issue.
+//! Every operation is written once: [`with_pool!`] expands its body for each backend,
+//! so the SQL is the portable subset both understand (`$1` placeholders, `ON CONFLICT`,
+//! `RETURNING`, window functions). Where they differ, the [`Dialect`] says how.
 
+mod accounts;
+mod friends;
 mod listings;
 mod migrate;
+mod row;
+mod stats;
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use accounts::{Account, AccountUpdate, Ban, NewAccount, Session, SessionOwner};
+pub use friends::{FriendList, FriendRequestOutcome, Related};
+pub use stats::{
+    GameStats, MatchPlayer, MatchRecord, MatchReport, PlayerKind, RankModel, Ranked, SeatRecord,
+    StatsModel,
 };
 
 /// Errors of the storage layer.
@@ -27,12 +41,115 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
+    #[error("the store URL is not sqlite://… or postgres://…: {0}")]
+    Url(String),
+    /// The request breaks a rule of the data; nothing was written.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
 }
+
+/// A request the data's rules refuse, with a stable code for the APIs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("the name is taken (names are unique ignoring case and look-alike letters)")]
+    NameTaken,
+    #[error("no player named {0:?}")]
+    UnknownPlayer(String),
+    #[error("the account no longer exists")]
+    NoAccount,
+    #[error("a player cannot befriend or block themselves")]
+    SelfRelation,
+    #[error("a block stands between these players")]
+    Blocked,
+    #[error("already friends")]
+    AlreadyFriends,
+    #[error("a friend request to this player is already pending")]
+    AlreadyRequested,
+    #[error("no friend request from this player")]
+    NoRequest,
+    #[error("not friends with this player")]
+    NotFriends,
+    #[error("the report names {0:?} twice")]
+    DuplicatePlayer(String),
+    #[error("a match report needs at least one player")]
+    EmptyReport,
+}
+
+impl Refusal {
+    /// The stable API error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::NameTaken => "name_taken",
+            Self::UnknownPlayer(_) | Self::NoAccount => "unknown_player",
+            Self::SelfRelation => "self_relation",
+            Self::Blocked => "blocked",
+            Self::AlreadyFriends => "already_friends",
+            Self::AlreadyRequested => "already_requested",
+            Self::NoRequest => "no_request",
+            Self::NotFriends => "not_friends",
+            Self::DuplicatePlayer(_) => "duplicate_player",
+            Self::EmptyReport => "empty_report",
+        }
+    }
+}
+
+/// Which SQL a backend speaks where the two differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// Opens a transaction that will write: SQLite takes its write lock at once, so
+    /// that two writers never both read and then fail to upgrade.
+    pub(crate) fn begin_write(self) -> &'static str {
+        match self {
+            Self::Sqlite => "BEGIN IMMEDIATE",
+            Self::Postgres => "BEGIN",
+        }
+    }
+
+    /// Appended to a `SELECT` whose rows the transaction will update (SQLite's
+    /// immediate transaction already holds the lock).
+    pub(crate) fn for_update(self) -> &'static str {
+        match self {
+            Self::Sqlite => "",
+            Self::Postgres => " FOR UPDATE",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the store's pool and `$d` to its [`Dialect`];
+/// the body is compiled once per backend.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident, $d:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Sqlite($pool) => {
+                #[allow(unused_variables)]
+                let $d = $crate::Dialect::Sqlite;
+                $body
+            }
+            $crate::Pool::Postgres($pool) => {
+                #[allow(unused_variables)]
+                let $d = $crate::Dialect::Postgres;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_pool;
 
 /// The database behind Glou.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
 impl Store {
@@ -49,16 +166,61 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(5))
             .foreign_keys(true);
-        Self::connect(options, 4).await
+        Self::connect_sqlite(options, 4).await
     }
 
-    /// A private in-memory database, for tests.
+    /// Opens the store a URL names: `postgres://…` (or `postgresql://…`), or
+    /// `sqlite://PATH` for a database file.
+    pub async fn open_url(url: &str) -> Result<Self, StoreError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Self::open_postgres(url, None).await
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .filename(path)
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true);
+            Self::connect_sqlite(options, 4).await
+        } else {
+            Err(StoreError::Url(url.to_owned()))
+        }
+    }
+
+    /// Opens a PostgreSQL store; with `schema`, in that schema (created if missing), so
+    /// that several communities — or test runs — can share one database.
+    pub async fn open_postgres(url: &str, schema: Option<&str>) -> Result<Self, StoreError> {
+        let mut options = PgConnectOptions::from_str(url)?;
+        if let Some(schema) = schema {
+            let admin = PgPool::connect_with(options.clone()).await?;
+            sqlx::query(&format!(
+                "CREATE SCHEMA IF NOT EXISTS \"{}\"",
+                schema.replace('"', "")
+            ))
+            .execute(&admin)
+            .await?;
+            admin.close().await;
+            options = options.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        migrate::postgres(&pool).await?;
+        Ok(Self {
+            pool: Pool::Postgres(pool),
+        })
+    }
+
+    /// A private in-memory SQLite database, for tests.
     pub async fn open_memory() -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?;
-        Self::connect(options, 1).await
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+        Self::connect_sqlite(options, 1).await
     }
 
-    async fn connect(options: SqliteConnectOptions, max: u32) -> Result<Self, StoreError> {
+    async fn connect_sqlite(options: SqliteConnectOptions, max: u32) -> Result<Self, StoreError> {
         let pool = SqlitePoolOptions::new()
             .max_connections(max)
             // An in-memory database lives as long as its one connection.
@@ -66,12 +228,22 @@ impl Store {
             .max_lifetime(None)
             .connect_with(options)
             .await?;
-        migrate::run(&pool).await?;
-        Ok(Self { pool })
+        migrate::sqlite(&pool).await?;
+        Ok(Self {
+            pool: Pool::Sqlite(pool),
+        })
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
     }
 
     /// Waits for queries in flight and closes every connection.
     pub async fn close(&self) {
-        self.pool.close().await;
+        with_pool!(self, pool, _d => pool.close().await)
     }
 }

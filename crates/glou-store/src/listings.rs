@@ -2,14 +2,12 @@
 //! [`PersistOp`]s and read back whole at start-up.
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
+use crate::accounts::{ms, time};
+use crate::row::Get;
+use crate::{Dialect, Store, StoreError, with_pool};
 use glou_core::{Entry, EntryId, Listing, PersistOp, Player, SecretDigest, Source, Timestamp};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
-
-use crate::{Store, StoreError};
 
 /// How a player is kept in the `player_list` JSON column.
 #[derive(Serialize, Deserialize)]
@@ -21,7 +19,8 @@ struct StoredPlayer {
 
 const UPSERT: &str = "INSERT INTO listings (id, game, kind, address, name, map, players, max_players, \
     bots, password, version, protocol, rules, player_list, source, owner, secret, first_seen, \
-    last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+    last_seen, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+    $17, $18, $19, $20) \
     ON CONFLICT (id) DO UPDATE SET game = excluded.game, kind = excluded.kind, \
     address = excluded.address, name = excluded.name, map = excluded.map, \
     players = excluded.players, max_players = excluded.max_players, bots = excluded.bots, \
@@ -37,145 +36,137 @@ impl Store {
         if ops.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
-        let mut touches: Vec<(i64, i64, Option<i64>)> = Vec::new();
-        for op in ops {
-            match op {
-                PersistOp::Touch {
-                    id,
-                    last_seen,
-                    expires_at,
-                } => {
-                    touches.push((db_id(*id), millis(*last_seen), expires_at.map(millis)));
-                    if touches.len() == TOUCH_BATCH {
-                        touch(&mut tx, &mut touches).await?;
+        with_pool!(self, pool, d => {
+            let mut tx = pool.begin_with(d.begin_write()).await?;
+            // `(id, last_seen, expires_at)` of a run of heartbeats, written as one JSON
+            // array by one statement.
+            let mut touches: Vec<(i64, i64, Option<i64>)> = Vec::new();
+            macro_rules! flush {
+                () => {
+                    if !touches.is_empty() {
+                        let rows = serde_json::to_string(&touches).expect("numbers encode");
+                        sqlx::query(touch_sql(d)).bind(rows).execute(&mut *tx).await?;
+                        touches.clear();
+                    }
+                };
+            }
+            for op in ops {
+                match op {
+                    PersistOp::Touch { id, last_seen, expires_at } => {
+                        touches.push((db_id(*id), ms(*last_seen), expires_at.map(ms)));
+                        if touches.len() == TOUCH_BATCH {
+                            flush!();
+                        }
+                    }
+                    PersistOp::Upsert(e) => {
+                        flush!();
+                        let l = &e.listing;
+                        let players: Vec<StoredPlayer> = l
+                            .player_list
+                            .iter()
+                            .map(|p| StoredPlayer { name: p.name.clone(), score: p.score, ping: p.ping })
+                            .collect();
+                        sqlx::query(UPSERT)
+                            .bind(db_id(e.id))
+                            .bind(&l.game)
+                            .bind(&l.kind)
+                            .bind(&l.address)
+                            .bind(&l.name)
+                            .bind(&l.map)
+                            .bind(i64::from(l.players))
+                            .bind(i64::from(l.max_players))
+                            .bind(i64::from(l.bots))
+                            .bind(l.password)
+                            .bind(&l.version)
+                            .bind(&l.protocol)
+                            .bind(serde_json::to_string(&l.rules).expect("strings encode"))
+                            .bind(serde_json::to_string(&players).expect("players encode"))
+                            .bind(e.source.as_str())
+                            .bind(e.owner.to_string())
+                            .bind(e.secret.map(|s| s.0.to_vec()))
+                            .bind(ms(e.first_seen))
+                            .bind(ms(e.last_seen))
+                            .bind(e.expires_at.map(ms))
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    PersistOp::Delete(id) => {
+                        flush!();
+                        sqlx::query("DELETE FROM listings WHERE id = $1")
+                            .bind(db_id(*id))
+                            .execute(&mut *tx)
+                            .await?;
                     }
                 }
-                PersistOp::Upsert(e) => {
-                    touch(&mut tx, &mut touches).await?;
-                    upsert(&mut tx, e).await?;
-                }
-                PersistOp::Delete(id) => {
-                    touch(&mut tx, &mut touches).await?;
-                    sqlx::query("DELETE FROM listings WHERE id = ?")
-                        .bind(db_id(*id))
-                        .execute(&mut *tx)
-                        .await?;
-                }
             }
-        }
-        touch(&mut tx, &mut touches).await?;
-        tx.commit().await?;
+            flush!();
+            tx.commit().await?;
+        });
         Ok(())
     }
 
     /// Every listing still live at `now`; expired rows are deleted, and rows that
     /// cannot be read back are skipped with a warning.
     pub async fn load_listings(&self, now: Timestamp) -> Result<Vec<Entry>, StoreError> {
-        sqlx::query("DELETE FROM listings WHERE expires_at <= ?")
-            .bind(millis(now))
-            .execute(&self.pool)
-            .await?;
-        let rows = sqlx::query("SELECT * FROM listings")
-            .fetch_all(&self.pool)
-            .await?;
-        let mut entries = Vec::with_capacity(rows.len());
-        for row in &rows {
-            match entry_from_row(row) {
-                Ok(e) => entries.push(e),
-                Err(why) => {
-                    let id: i64 = row.try_get("id").unwrap_or_default();
-                    tracing::warn!(id, %why, "skipping an unreadable stored listing");
+        with_pool!(self, pool, _d => {
+            sqlx::query("DELETE FROM listings WHERE expires_at <= $1")
+                .bind(ms(now))
+                .execute(pool)
+                .await?;
+            let rows = sqlx::query("SELECT * FROM listings").fetch_all(pool).await?;
+            let mut entries = Vec::with_capacity(rows.len());
+            for row in &rows {
+                match entry_from_row(row) {
+                    Ok(e) => entries.push(e),
+                    Err(why) => {
+                        let id = row.int("id").unwrap_or_default();
+                        tracing::warn!(id, %why, "skipping an unreadable stored listing");
+                    }
                 }
             }
-        }
-        Ok(entries)
+            Ok(entries)
+        })
     }
 }
 
 /// Heartbeats written per statement.
 const TOUCH_BATCH: usize = 10_000;
 
-/// Writes and empties a run of `(id, last_seen, expires_at)`.
-async fn touch(
-    tx: &mut sqlx::SqliteConnection,
-    touches: &mut Vec<(i64, i64, Option<i64>)>,
-) -> Result<(), sqlx::Error> {
-    if touches.is_empty() {
-        return Ok(());
+/// Sets `last_seen` and `expires_at` from a JSON array of `[id, last_seen, expires_at]`.
+fn touch_sql(d: Dialect) -> &'static str {
+    match d {
+        Dialect::Sqlite => {
+            "UPDATE listings SET last_seen = json_extract(t.value, '$[1]'), \
+             expires_at = json_extract(t.value, '$[2]') \
+             FROM json_each($1) AS t WHERE listings.id = json_extract(t.value, '$[0]')"
+        }
+        Dialect::Postgres => {
+            "UPDATE listings SET last_seen = (t.value->>1)::bigint, \
+             expires_at = (t.value->>2)::bigint \
+             FROM jsonb_array_elements($1::jsonb) AS t(value) \
+             WHERE listings.id = (t.value->>0)::bigint"
+        }
     }
-    let rows = serde_json::to_string(&touches).expect("numbers encode");
-    sqlx::query(
-        "UPDATE listings SET last_seen = json_extract(t.value, '$[1]'), \
-         expires_at = json_extract(t.value, '$[2]') \
-         FROM json_each(?) AS t WHERE listings.id = json_extract(t.value, '$[0]')",
-    )
-    .bind(rows)
-    .execute(&mut *tx)
-    .await?;
-    touches.clear();
-    Ok(())
 }
 
-async fn upsert(tx: &mut sqlx::SqliteConnection, e: &Arc<Entry>) -> Result<(), sqlx::Error> {
-    let l = &e.listing;
-    let players: Vec<StoredPlayer> = l
-        .player_list
-        .iter()
-        .map(|p| StoredPlayer {
-            name: p.name.clone(),
-            score: p.score,
-            ping: p.ping,
-        })
-        .collect();
-    sqlx::query(UPSERT)
-        .bind(db_id(e.id))
-        .bind(&l.game)
-        .bind(&l.kind)
-        .bind(&l.address)
-        .bind(&l.name)
-        .bind(&l.map)
-        .bind(l.players)
-        .bind(l.max_players)
-        .bind(l.bots)
-        .bind(l.password)
-        .bind(&l.version)
-        .bind(&l.protocol)
-        .bind(serde_json::to_string(&l.rules).expect("strings encode"))
-        .bind(serde_json::to_string(&players).expect("players encode"))
-        .bind(e.source.as_str())
-        .bind(e.owner.to_string())
-        .bind(e.secret.map(|s| s.0.to_vec()))
-        .bind(millis(e.first_seen))
-        .bind(millis(e.last_seen))
-        .bind(e.expires_at.map(millis))
-        .execute(tx)
-        .await?;
-    Ok(())
-}
-
-fn entry_from_row(row: &SqliteRow) -> Result<Entry, String> {
-    let text = |col: &str| {
-        row.try_get::<String, _>(col)
-            .map_err(|e| format!("{col}: {e}"))
-    };
+fn entry_from_row(row: &impl Get) -> Result<Entry, String> {
+    let text = |col: &str| row.text(col).map_err(|e| format!("{col}: {e}"));
     let count = |col: &str| {
-        row.try_get::<u32, _>(col)
+        row.int(col)
+            .map_err(|e| e.to_string())
+            .and_then(|n| u32::try_from(n).map_err(|e| e.to_string()))
             .map_err(|e| format!("{col}: {e}"))
     };
     let time = |col: &str| {
-        row.try_get::<Option<i64>, _>(col)
+        row.opt_int(col)
             .map_err(|e| format!("{col}: {e}"))
-            .map(|t| t.map(|t| Timestamp::from_millis(t.max(0).unsigned_abs())))
+            .map(|t| t.map(time))
     };
     let rules: Vec<(String, String)> =
         serde_json::from_str(&text("rules")?).map_err(|e| format!("rules: {e}"))?;
     let players: Vec<StoredPlayer> =
         serde_json::from_str(&text("player_list")?).map_err(|e| format!("player_list: {e}"))?;
-    let secret = match row
-        .try_get::<Option<Vec<u8>>, _>("secret")
-        .map_err(|e| e.to_string())?
-    {
+    let secret = match row.opt_bytes("secret").map_err(|e| e.to_string())? {
         None => None,
         Some(bytes) => Some(SecretDigest(
             bytes.try_into().map_err(|_| "secret: not 32 bytes")?,
@@ -184,11 +175,7 @@ fn entry_from_row(row: &SqliteRow) -> Result<Entry, String> {
     let source: Source = text("source")?.parse().map_err(|()| "source: unknown")?;
     let owner: IpAddr = text("owner")?.parse().map_err(|e| format!("owner: {e}"))?;
     Ok(Entry {
-        id: EntryId(
-            row.try_get::<i64, _>("id")
-                .map_err(|e| e.to_string())?
-                .cast_unsigned(),
-        ),
+        id: EntryId(row.int("id").map_err(|e| e.to_string())?.cast_unsigned()),
         listing: Listing {
             game: text("game")?,
             kind: text("kind")?,
@@ -198,9 +185,7 @@ fn entry_from_row(row: &SqliteRow) -> Result<Entry, String> {
             players: count("players")?,
             max_players: count("max_players")?,
             bots: count("bots")?,
-            password: row
-                .try_get("password")
-                .map_err(|e| format!("password: {e}"))?,
+            password: row.flag("password").map_err(|e| format!("password: {e}"))?,
             version: text("version")?,
             protocol: text("protocol")?,
             rules,
@@ -225,8 +210,4 @@ fn entry_from_row(row: &SqliteRow) -> Result<Entry, String> {
 
 fn db_id(id: EntryId) -> i64 {
     id.0.cast_signed()
-}
-
-fn millis(t: Timestamp) -> i64 {
-    i64::try_from(t.as_millis()).unwrap_or(i64::MAX)
 }

@@ -1,21 +1,44 @@
 //! Schema migrations, embedded in the binary and applied at open time by sqlx's
-//! migrator (which records them in `_sqlx_migrations`).
+//! migrator (which records them in `_sqlx_migrations`). Each backend has its own list;
+//! the two describe the same tables.
 
 use std::borrow::Cow;
 
-use sqlx::SqlitePool;
 use sqlx::error::BoxDynError;
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::{PgPool, SqlitePool};
 
 /// `(version, description, sql)`, in order. Never edit one that has shipped: add one.
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "listings",
-    include_str!("../migrations/sqlite/0001_listings.sql"),
-)];
+type List = &'static [(i64, &'static str, &'static str)];
+
+const SQLITE: List = &[
+    (
+        1,
+        "listings",
+        include_str!("../migrations/sqlite/0001_listings.sql"),
+    ),
+    (
+        2,
+        "accounts",
+        include_str!("../migrations/sqlite/0002_accounts.sql"),
+    ),
+];
+
+const POSTGRES: List = &[
+    (
+        1,
+        "listings",
+        include_str!("../migrations/postgres/0001_listings.sql"),
+    ),
+    (
+        2,
+        "accounts",
+        include_str!("../migrations/postgres/0002_accounts.sql"),
+    ),
+];
 
 #[derive(Debug)]
-struct Embedded(&'static [(i64, &'static str, &'static str)]);
+struct Embedded(List);
 
 impl MigrationSource<'static> for Embedded {
     fn resolve(
@@ -38,6 +61,10 @@ impl MigrationSource<'static> for Embedded {
     }
 }
 
-pub(crate) async fn run(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
+pub(crate) async fn sqlite(pool: &SqlitePool) -> Result<(), sqlx::migrate::MigrateError> {
     Migrator::new(Embedded(SQLITE)).await?.run(pool).await
+}
+
+pub(crate) async fn postgres(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
+    Migrator::new(Embedded(POSTGRES)).await?.run(pool).await
 }

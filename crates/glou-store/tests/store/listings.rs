@@ -1,11 +1,13 @@
-//! The store suite: listings written in batches, read back, expired rows dropped,
-//! unreadable rows skipped — on an in-memory database and on a file that is reopened.
+//! Listings written in batches, read back, expired rows dropped, unreadable rows
+//! skipped — on every backend, and on a SQLite file that is reopened.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
 use glou_core::{Entry, EntryId, Listing, PersistOp, Player, SecretDigest, Source, Timestamp};
 use glou_store::Store;
+
+use crate::each_backend;
 
 fn entry(id: u64, port: u16, expires: Option<u64>) -> Entry {
     Entry {
@@ -92,8 +94,8 @@ async fn suite(store: &Store) {
 }
 
 #[tokio::test]
-async fn listings_in_memory() {
-    suite(&Store::open_memory().await.unwrap()).await;
+async fn listings_on_every_backend() {
+    each_backend(|store| async move { suite(&store).await }).await;
 }
 
 #[tokio::test]
@@ -136,7 +138,10 @@ async fn unreadable_rows_are_skipped_not_fatal() {
 
 #[tokio::test]
 async fn heartbeat_runs_are_written_in_order_with_other_changes() {
-    let store = Store::open_memory().await.unwrap();
+    each_backend(|store| async move { heartbeat_runs(&store).await }).await;
+}
+
+async fn heartbeat_runs(store: &Store) {
     let t = Timestamp::from_millis;
     let ops: Vec<PersistOp> = (1..=3)
         .map(|i| PersistOp::Upsert(Arc::new(entry(i, i as u16, Some(50_000)))))
@@ -170,7 +175,7 @@ async fn heartbeat_runs_are_written_in_order_with_other_changes() {
         ])
         .await
         .unwrap();
-    let got: Vec<_> = sorted(&store, 0)
+    let got: Vec<_> = sorted(store, 0)
         .await
         .into_iter()
         .map(|e| (e.id.0, e.last_seen, e.expires_at))
