@@ -20,6 +20,6 @@ pub use listing::{
 };
 pub use registry::{
     AnnounceError, Announced, ChangesError, Event, EventKind, GameSummary, Page, PersistOp,
-    Registry, RegistryConfig, UpdateError,
+    Registry, RegistryConfig, UpdateError, player_hash,
 };
 pub use time::Timestamp;

@@ -10,6 +10,7 @@ use std::ops::Bound;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::account::player_key;
 use crate::filter::{Cursor, Flags, Query, Sort, name_key};
 use crate::listing::{
     Entry, EntryId, FieldError, Listing, ListingLimits, ListingPatch, SecretDigest, Source,
@@ -220,6 +221,19 @@ pub struct Registry {
     window: VecDeque<Event>,
     pending: Vec<Event>,
     dirty: HashMap<EntryId, Dirty>,
+    /// Where players play: [`player_hash`] of each listed player's key → the entries
+    /// that list them. Hashes keep it small; lookups check the names themselves.
+    by_player: HashMap<u64, Vec<EntryId>>,
+    /// Player hashes whose entries changed since the owner last drained them.
+    player_changes: Vec<u64>,
+}
+
+/// The hash a player's key (`account::player_key`) is indexed under.
+pub fn player_hash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
 }
 
 impl Registry {
@@ -236,6 +250,8 @@ impl Registry {
             window: VecDeque::new(),
             pending: Vec::new(),
             dirty: HashMap::new(),
+            by_player: HashMap::new(),
+            player_changes: Vec::new(),
         }
     }
 
@@ -334,6 +350,7 @@ impl Registry {
             revision: 0,
         });
         self.insert(Arc::clone(&entry));
+        self.index_players(&entry, true);
         self.mark(id, Dirty::Full);
         self.emit(None, Some(Arc::clone(&entry)));
         Ok(Announced {
@@ -417,6 +434,7 @@ impl Registry {
             return false;
         };
         self.unindex(&old);
+        self.index_players(&old, false);
         self.mark(id, Dirty::Deleted);
         self.emit(Some(old), None);
         true
@@ -454,7 +472,9 @@ impl Registry {
                     .is_none()
                 && self.config.limits.check(&entry.listing).is_ok();
             if live && fits {
-                self.insert(Arc::new(entry));
+                let entry = Arc::new(entry);
+                self.index_players(&entry, true);
+                self.insert(entry);
                 restored += 1;
             }
         }
@@ -514,6 +534,25 @@ impl Registry {
         self.pending.drain(..)
     }
 
+    /// The hashes of players ([`player_hash`]) who appeared on or left a listed server
+    /// since the last call. The owner drains them with the events.
+    pub fn drain_player_changes(&mut self) -> std::vec::Drain<'_, u64> {
+        self.player_changes.drain(..)
+    }
+
+    /// The listed servers whose player lists name the player of `key`
+    /// (`account::player_key` of their name).
+    pub fn playing(&self, key: &str) -> Vec<Arc<Entry>> {
+        let Some(ids) = self.by_player.get(&player_hash(key)) else {
+            return Vec::new();
+        };
+        ids.iter()
+            .filter_map(|id| self.entries.get(id))
+            .filter(|e| e.listing.player_list.iter().any(|p| player_key(&p.name) == key))
+            .cloned()
+            .collect()
+    }
+
     /// What changed since the last call, for persistence.
     pub fn take_dirty(&mut self) -> Vec<PersistOp> {
         let dirty = std::mem::take(&mut self.dirty);
@@ -550,6 +589,16 @@ impl Registry {
     /// Swaps `old` for `new` (same id), emitting an event if `visible`.
     fn replace(&mut self, old: Arc<Entry>, new: Entry, visible: bool) -> Arc<Entry> {
         let new = Arc::new(new);
+        let same_players = old
+            .listing
+            .player_list
+            .iter()
+            .map(|p| &p.name)
+            .eq(new.listing.player_list.iter().map(|p| &p.name));
+        if !same_players {
+            self.index_players(&old, false);
+            self.index_players(&new, true);
+        }
         self.unindex(&old);
         self.insert(Arc::clone(&new));
         let only_times = !visible && old.secret == new.secret && old.owner == new.owner;
@@ -619,6 +668,26 @@ impl Registry {
             if *n.get() == 0 {
                 n.remove();
             }
+        }
+    }
+
+    /// Adds (or removes) an entry under each of its players.
+    fn index_players(&mut self, e: &Entry, add: bool) {
+        for p in &e.listing.player_list {
+            let key = player_key(&p.name);
+            if key.is_empty() {
+                continue;
+            }
+            let hash = player_hash(&key);
+            if add {
+                self.by_player.entry(hash).or_default().push(e.id);
+            } else if let MapEntry::Occupied(mut ids) = self.by_player.entry(hash) {
+                ids.get_mut().retain(|id| *id != e.id);
+                if ids.get().is_empty() {
+                    ids.remove();
+                }
+            }
+            self.player_changes.push(hash);
         }
     }
 

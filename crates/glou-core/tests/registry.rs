@@ -734,3 +734,39 @@ fn an_unchanged_reannouncement_is_a_silent_heartbeat() {
     assert_eq!(f.names(&all(10)), ["A"]);
     assert_eq!(f.reg.expire(at(100)), 0);
 }
+
+#[test]
+fn players_are_found_on_the_servers_that_list_them() {
+    use glou_core::account::name_key;
+    let mut f = Fixture::new();
+    let with = |port, names: &[&str]| Listing {
+        player_list: names
+            .iter()
+            .map(|n| Player {
+                name: (*n).into(),
+                score: 0,
+                ping: 0,
+            })
+            .collect(),
+        ..listing("oa", port, "S", 2)
+    };
+    let a = f.announce(with(1, &["^1Alice", "bob"]), at(0)).unwrap();
+    let b = f.announce(with(2, &["ALICE"]), at(0)).unwrap();
+    let ids = |f: &Fixture, who: &str| -> Vec<EntryId> {
+        let mut ids: Vec<_> = f.reg.playing(&name_key(who)).iter().map(|e| e.id).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&f, "alice"), [a, b]);
+    assert_eq!(ids(&f, "bob"), [a]);
+    assert!(ids(&f, "carol").is_empty());
+    let changed: Vec<u64> = f.reg.drain_player_changes().collect();
+    assert!(changed.contains(&glou_core::player_hash(&name_key("bob"))));
+    // Bob leaves server 1; server 2 goes away.
+    f.announce(with(1, &["^1Alice"]), at(1)).unwrap();
+    assert!(f.reg.remove(b));
+    assert_eq!(ids(&f, "alice"), [a]);
+    assert!(ids(&f, "bob").is_empty());
+    let changed: Vec<u64> = f.reg.drain_player_changes().collect();
+    assert!(changed.contains(&glou_core::player_hash(&name_key("bob"))));
+}

@@ -1,10 +1,17 @@
 //! The native HTTP/WebSocket API, version 1 (`/api/v1`): JSON bodies, query strings and
 //! WebSocket messages. `docs/protocol/native.md` is the user-facing description.
 
+mod accounts;
 mod query;
 mod server;
 mod ws;
 
+pub use accounts::{
+    FriendDto, FriendRequest, FriendRequestReply, FriendsReply, MatchDto, MatchRequest,
+    MatchesReply, PasswordRequest, PlayingDto, PresenceDto, ProfileReply, ProfileUpdate,
+    RankedDto, RankingsReply, RegisterRequest, RelatedDto, ReportedPlayer, SeatDto,
+    SessionReply, SessionRequest, StatsDto,
+};
 pub use query::{QueryError, ServerQuery};
 pub use server::{
     AnnounceReply, AnnounceRequest, ChangeDto, ChangesReply, ErrorBody, ErrorDetail, GameDto,

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use std::collections::BTreeMap;
+
 use glou_core::{ListingLimits, RegistryConfig, Source, Timestamp};
+use glou_store::StatsModel;
 use ipnet::IpNet;
 use serde::Deserialize;
 
@@ -30,6 +33,9 @@ pub fn system_clock() -> Clock {
 pub struct RawConfig {
     /// Directory of the embedded database. Default `./glou-data`.
     pub data_dir: Option<PathBuf>,
+    /// The database, as a URL: `postgres://…` for PostgreSQL (a community of several
+    /// nodes), `sqlite://PATH` for a SQLite file. Default: SQLite in `data_dir`.
+    pub store: Option<String>,
     /// Accept announcements of loopback and private addresses. Default false.
     pub allow_private: Option<bool>,
     /// Networks whose callers may announce any address (relays, trusted hosts).
@@ -42,6 +48,51 @@ pub struct RawConfig {
     pub api: RawApi,
     #[serde(default)]
     pub q3master: RawQ3,
+    #[serde(default)]
+    pub accounts: RawAccounts,
+    /// Games Glou keeps statistics for, by name: `[games.tictactoe]`.
+    #[serde(default)]
+    pub games: BTreeMap<String, RawGame>,
+}
+
+/// `[accounts]`: sessions and the limits that protect accounts.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccounts {
+    /// Days a login session lasts. Default 30.
+    pub session_days: Option<f64>,
+    /// Hours a guest session lasts. Default 24.
+    pub guest_session_hours: Option<f64>,
+    /// Failed logins allowed in a burst for one name; one more each minute. Default 5.
+    pub login_failures_per_name: Option<f64>,
+    /// Failed logins allowed in a burst from one IP address; ten more each minute. Default 20.
+    pub login_failures_per_address: Option<f64>,
+    /// Registrations allowed in a burst from one IP address; that many more each hour.
+    /// Default 10.
+    pub registrations_per_address: Option<f64>,
+    /// Largest avatar upload, in bytes. Default 2 MiB.
+    pub avatar_max_bytes: Option<usize>,
+}
+
+/// `[games.NAME]`: which statistics a game keeps (GGZ's StatsRecords, StatsRatings,
+/// StatsHighscores). Rankings go by highscore, else rating, else wins − losses.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGame {
+    pub records: Option<bool>,
+    pub ratings: Option<bool>,
+    pub highscores: Option<bool>,
+}
+
+/// Sessions and account protection.
+#[derive(Clone, Debug)]
+pub struct AccountsConfig {
+    pub session_ttl: Duration,
+    pub guest_session_ttl: Duration,
+    pub login_failures_per_name: f64,
+    pub login_failures_per_address: f64,
+    pub registrations_per_address: f64,
+    pub avatar_max_bytes: usize,
 }
 
 /// `[listen]`: the address of each listener, or `"off"`.
@@ -113,6 +164,10 @@ pub struct ApiLimits {
 #[derive(Clone)]
 pub struct Config {
     pub data_dir: PathBuf,
+    pub store: Option<String>,
+    pub accounts: AccountsConfig,
+    /// The statistics each known game keeps.
+    pub games: BTreeMap<String, StatsModel>,
     pub http: Option<SocketAddr>,
     pub q3master: Option<SocketAddr>,
     pub q3: crate::q3master::Q3Config,
@@ -216,8 +271,74 @@ impl RawConfig {
                 other => Some(seconds("q3master.status_interval", other, 60.0)?),
             },
         };
+        let a = &self.accounts;
+        let burst = |field: &str, value: Option<f64>, default: f64| {
+            let n = value.unwrap_or(default);
+            if (1.0..=1_000_000.0).contains(&n) {
+                Ok(n)
+            } else {
+                Err(ConfigError(format!(
+                    "accounts.{field}: expected a number between 1 and 1000000, got {n}"
+                )))
+            }
+        };
+        let days = |field: &str, value: Option<f64>, default: f64, unit: f64| {
+            let n = value.unwrap_or(default);
+            if n > 0.0 && n * unit <= 3.2e7 {
+                Ok(Duration::from_secs_f64(n * unit))
+            } else {
+                Err(ConfigError(format!(
+                    "accounts.{field}: expected a positive time under a year, got {n}"
+                )))
+            }
+        };
+        let accounts = AccountsConfig {
+            session_ttl: days("session_days", a.session_days, 30.0, 86_400.0)?,
+            guest_session_ttl: days("guest_session_hours", a.guest_session_hours, 24.0, 3600.0)?,
+            login_failures_per_name: burst(
+                "login_failures_per_name",
+                a.login_failures_per_name,
+                5.0,
+            )?,
+            login_failures_per_address: burst(
+                "login_failures_per_address",
+                a.login_failures_per_address,
+                20.0,
+            )?,
+            registrations_per_address: burst(
+                "registrations_per_address",
+                a.registrations_per_address,
+                10.0,
+            )?,
+            avatar_max_bytes: positive("accounts.avatar_max_bytes", a.avatar_max_bytes, 2 << 20)?,
+        };
+        // TicTacToe ships with Glou; the configuration may change its statistics.
+        let mut games = BTreeMap::from([(
+            "tictactoe".to_string(),
+            StatsModel {
+                records: true,
+                ratings: true,
+                highscores: false,
+            },
+        )]);
+        for (name, g) in &self.games {
+            ListingLimits::default()
+                .check_ident("game", name)
+                .map_err(|e| ConfigError(format!("games: {name:?}: {e}")))?;
+            games.insert(
+                name.clone(),
+                StatsModel {
+                    records: g.records.unwrap_or(true),
+                    ratings: g.ratings.unwrap_or(false),
+                    highscores: g.highscores.unwrap_or(false),
+                },
+            );
+        }
         Ok(Config {
             data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("glou-data")),
+            store: self.store,
+            accounts,
+            games,
             http: listen_addr(
                 "listen.http",
                 self.listen.http.as_deref().unwrap_or(DEFAULT_HTTP),

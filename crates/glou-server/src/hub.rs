@@ -12,6 +12,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::config::Clock;
 use crate::metrics::Metrics;
+use crate::presence::Presence;
 use crate::render::Renderer;
 
 /// An event as it travels to subscribers, with its server entry encoded once for all.
@@ -40,6 +41,7 @@ pub struct Hub {
     pub clock: Clock,
     pub metrics: Metrics,
     pub render: Renderer,
+    pub presence: Arc<Presence>,
 }
 
 /// How many events a subscriber may fall behind before it is dropped.
@@ -58,6 +60,7 @@ impl Hub {
             clock,
             metrics: Metrics::default(),
             render: Renderer::new(RENDER_CACHE),
+            presence: Arc::default(),
         }
     }
 
@@ -82,6 +85,9 @@ impl Hub {
             }
             // No receiver is not an error: nobody is subscribed right now.
             let _ = self.events.send(published);
+        }
+        for player in reg.drain_player_changes() {
+            self.presence.changed(player);
         }
         result
     }

@@ -2,10 +2,13 @@
 //! the background work (expiry sweeps, persistence). [`run`] starts from sockets that
 //! are already bound, so `glou serve` and the tests (port 0) start it the same way.
 
+pub mod accounts;
+pub mod avatar;
 pub mod config;
 mod http;
 mod hub;
 mod metrics;
+pub mod presence;
 mod q3master;
 mod render;
 
@@ -65,6 +68,15 @@ pub enum ServerError {
     Listener(&'static str, io::Error),
 }
 
+/// Opens the store the configuration names: its `store` URL, else SQLite in its data
+/// directory.
+pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
+    match &config.store {
+        Some(url) => Store::open_url(url).await,
+        None => Store::open_dir(&config.data_dir).await,
+    }
+}
+
 /// How long shutdown waits for connections to finish.
 const DRAIN: Duration = Duration::from_secs(10);
 
@@ -91,6 +103,12 @@ pub async fn run(
     let restored = hub.mutate(|reg| reg.restore(stored, now));
     info!(restored, "listings loaded");
 
+    let accounts = Arc::new(accounts::Accounts::new(
+        store.clone(),
+        config.accounts.clone(),
+        config.clock.clone(),
+        config.trusted.clone(),
+    ));
     let (stop_front, front_stopped) = watch::channel(false);
     let (stop_persist, persist_stopped) = watch::channel(false);
     let mut http_task = match listeners.http {
@@ -98,6 +116,8 @@ pub async fn run(
             info!(listener = "http", addr = %listener.local_addr().map_err(ServerError::Http)?, "listening");
             let app = Arc::new(http::App {
                 hub: hub.clone(),
+                accounts: accounts.clone(),
+                games: config.games.clone(),
                 trusted: config.trusted.clone(),
                 allow_private: config.allow_private,
                 api: config.api.clone(),
@@ -122,8 +142,9 @@ pub async fn run(
     let expiry_task = tokio::spawn(expire_loop(
         hub.clone(),
         config.expire_interval,
-        front_stopped,
+        front_stopped.clone(),
     ));
+    let tidy_task = tokio::spawn(tidy_loop(accounts, front_stopped));
     let persist_task = tokio::spawn(persist_loop(
         hub.clone(),
         store.clone(),
@@ -147,6 +168,7 @@ pub async fn run(
         http_task.abort();
     }
     let _ = expiry_task.await;
+    let _ = tidy_task.await;
     if let Some(task) = q3_task {
         let _ = task.await;
     }
@@ -155,6 +177,21 @@ pub async fn run(
     store.close().await;
     info!("stopped");
     failure.map_or(Ok(()), Err)
+}
+
+/// Every minute: forget refilled rate-limit entries and delete expired sessions.
+async fn tidy_loop(accounts: Arc<accounts::Accounts>, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = accounts.tidy().await {
+                    warn!(error = %e, "purging expired sessions");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
 }
 
 /// Runs a UDP listener on a thread of its own with a single-threaded runtime: a

@@ -47,8 +47,8 @@ impl Store {
     ) -> Result<FriendRequestOutcome, StoreError> {
         let key = name_key(other);
         with_pool!(self, pool, d => {
+            let them = account_id(pool, &key, other).await?;
             let mut tx = pool.begin_with(d.begin_write()).await?;
-            let them = account_id(&mut *tx, &key, other).await?;
             if them == me {
                 return Err(Refusal::SelfRelation.into());
             }
@@ -75,7 +75,7 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             let outcome = if theirs.rows_affected() > 0 {
-                befriend(&mut *tx, me, them, now).await?;
+                sqlx::query(BEFRIEND).bind(me).bind(them).bind(ms(now)).execute(&mut *tx).await?;
                 FriendRequestOutcome::Befriended
             } else {
                 let done = sqlx::query(
@@ -106,8 +106,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         let key = name_key(from);
         with_pool!(self, pool, d => {
+            let them = account_id(pool, &key, from).await?;
             let mut tx = pool.begin_with(d.begin_write()).await?;
-            let them = account_id(&mut *tx, &key, from).await?;
             let done = sqlx::query("DELETE FROM friend_requests WHERE from_id = $1 AND to_id = $2")
                 .bind(them)
                 .bind(me)
@@ -116,7 +116,7 @@ impl Store {
             if done.rows_affected() == 0 {
                 return Err(Refusal::NoRequest.into());
             }
-            befriend(&mut *tx, me, them, now).await?;
+            sqlx::query(BEFRIEND).bind(me).bind(them).bind(ms(now)).execute(&mut *tx).await?;
             tx.commit().await?;
             Ok(())
         })
@@ -170,8 +170,8 @@ impl Store {
     pub async fn block(&self, me: i64, other: &str, now: Timestamp) -> Result<(), StoreError> {
         let key = name_key(other);
         with_pool!(self, pool, d => {
+            let them = account_id(pool, &key, other).await?;
             let mut tx = pool.begin_with(d.begin_write()).await?;
-            let them = account_id(&mut *tx, &key, other).await?;
             if them == me {
                 return Err(Refusal::SelfRelation.into());
             }
@@ -274,21 +274,6 @@ where
         .ok_or_else(|| Refusal::UnknownPlayer(name.to_owned()).into())
 }
 
-/// Writes both rows of a friendship.
-async fn befriend<'e, E>(executor: E, a: i64, b: i64, now: Timestamp) -> Result<(), StoreError>
-where
-    E: sqlx::Executor<'e>,
-    for<'q> i64: sqlx::Encode<'q, E::Database> + sqlx::Type<E::Database>,
-    for<'q> <E::Database as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, E::Database>,
-{
-    sqlx::query(
-        "INSERT INTO friends (account_id, friend_id, since) VALUES ($1, $2, $3), ($2, $1, $3) \
-         ON CONFLICT (account_id, friend_id) DO NOTHING",
-    )
-    .bind(a)
-    .bind(b)
-    .bind(ms(now))
-    .execute(executor)
-    .await?;
-    Ok(())
-}
+/// Writes both rows of a friendship: `$1` and `$2` befriend at `$3`.
+const BEFRIEND: &str = "INSERT INTO friends (account_id, friend_id, since) \
+    VALUES ($1, $2, $3), ($2, $1, $3) ON CONFLICT (account_id, friend_id) DO NOTHING";

@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use glou_server::{Listeners, RawConfig};
-use glou_store::Store;
 use ipnet::IpNet;
 use tracing::info;
 
@@ -19,6 +18,9 @@ pub struct ServeArgs {
     /// Directory of the embedded database [default: ./glou-data].
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Database URL: postgres://USER@HOST/DB, or sqlite://PATH [default: SQLite in the data directory].
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
     /// Address of the native HTTP/WebSocket listener, or `off` [default: 127.0.0.1:5680].
     #[arg(long, value_name = "ADDR")]
     http: Option<String>,
@@ -51,6 +53,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(dir) = args.data_dir {
         raw.data_dir = Some(dir);
     }
+    if let Some(url) = args.store {
+        raw.store = Some(url);
+    }
     if let Some(http) = args.http {
         raw.listen.http = Some(http);
     }
@@ -67,10 +72,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     raw.registry.max_entries = args.max_entries.or(raw.registry.max_entries);
     let config = raw.validate().context("invalid configuration")?;
 
-    let store = Store::open_dir(&config.data_dir)
-        .await
-        .with_context(|| format!("opening the database in {}", config.data_dir.display()))?;
-    info!(data_dir = %config.data_dir.display(), "database open");
+    let store = glou_server::open_store(&config).await.with_context(|| match &config.store {
+        Some(_) => "opening the database at the store URL".to_string(),
+        None => format!("opening the database in {}", config.data_dir.display()),
+    })?;
+    info!(backend = store.backend(), "database open");
     let listeners = Listeners::bind(&config).await?;
     // One line per listener on stdout once bound, so scripts can wait for them. A
     // closed stdout (the script stopped reading) must not stop the server.

@@ -1,9 +1,13 @@
 //! The `http` listener: the native API v1 (`/api/v1/...`), its WebSocket, `/healthz`
 //! and `/metrics`. Handlers translate between DTOs and core calls; rules stay in the core.
 
+mod accounts;
 pub(crate) mod admission;
+mod auth;
 pub(crate) mod convert;
 mod error;
+mod friends;
+mod players;
 mod servers;
 mod ws;
 
@@ -20,13 +24,18 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{delete, get, post, put};
 use axum::serve::{IncomingStream, Listener};
 use ipnet::IpNet;
 use prometheus_client::metrics::gauge::Gauge;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
+use std::collections::BTreeMap;
+
+use glou_store::StatsModel;
+
+use crate::accounts::Accounts;
 use crate::config::ApiLimits;
 use crate::hub::Hub;
 use crate::metrics::{ListenerLabels, RequestLabels};
@@ -35,6 +44,9 @@ use error::ApiError;
 /// What the handlers share.
 pub struct App {
     pub hub: Arc<Hub>,
+    pub accounts: Arc<Accounts>,
+    /// The statistics each known game keeps.
+    pub games: BTreeMap<String, StatsModel>,
     pub trusted: Vec<IpNet>,
     pub allow_private: bool,
     pub api: ApiLimits,
@@ -42,9 +54,20 @@ pub struct App {
     pub heartbeat_interval: Duration,
 }
 
+impl App {
+    /// Tells presence followers that two players' friendship changed.
+    pub fn friendship_changed(&self, a: &str, b: &str) {
+        for name in [a, b] {
+            let key = glou_core::account::name_key(name);
+            self.hub.presence.changed(glou_core::player_hash(&key));
+        }
+    }
+}
+
 /// The router of the native API.
 pub fn router(app: Arc<App>) -> Router {
     let body_limit = app.api.max_body_bytes;
+    let avatar_limit = app.accounts.config().avatar_max_bytes + 1;
     Router::new()
         .route(
             "/api/v1/servers",
@@ -58,6 +81,43 @@ pub fn router(app: Arc<App>) -> Router {
                 .delete(servers::withdraw),
         )
         .route("/api/v1/games", get(servers::games))
+        .route("/api/v1/accounts", post(accounts::register))
+        .route("/api/v1/accounts/{name}/password", put(accounts::password))
+        .route("/api/v1/sessions", post(accounts::login))
+        .route(
+            "/api/v1/sessions/current",
+            get(accounts::current).delete(accounts::logout),
+        )
+        .route(
+            "/api/v1/players/{name}",
+            get(players::profile).patch(players::update_profile),
+        )
+        .route(
+            "/api/v1/players/{name}/avatar",
+            get(players::get_avatar)
+                .put(players::put_avatar)
+                .delete(players::delete_avatar)
+                .layer(DefaultBodyLimit::max(avatar_limit)),
+        )
+        .route("/api/v1/players/{name}/matches", get(players::matches))
+        .route("/api/v1/games/{game}/rankings", get(players::rankings))
+        .route("/api/v1/games/{game}/matches", post(players::report))
+        .route("/api/v1/friends", get(friends::list))
+        .route("/api/v1/friends/requests", post(friends::request))
+        .route("/api/v1/friends/requests/{name}", delete(friends::cancel))
+        .route(
+            "/api/v1/friends/requests/{name}/accept",
+            post(friends::accept),
+        )
+        .route(
+            "/api/v1/friends/requests/{name}/decline",
+            post(friends::decline),
+        )
+        .route("/api/v1/friends/{name}", delete(friends::remove))
+        .route(
+            "/api/v1/blocks/{name}",
+            put(friends::block).delete(friends::unblock),
+        )
         .route("/api/v1/ws", get(ws::upgrade))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

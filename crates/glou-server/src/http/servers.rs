@@ -208,7 +208,7 @@ fn refused(app: &App, reason: &'static str) {
         .inc();
 }
 
-fn decode_body<T: serde::de::DeserializeOwned>(
+pub(crate) fn decode_body<T: serde::de::DeserializeOwned>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {
     let body = body.map_err(|e| ApiError::new(e.status(), "body_rejected", e.body_text()))?;

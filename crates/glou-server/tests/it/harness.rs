@@ -142,6 +142,49 @@ impl TestServer {
         .await
     }
 
+    /// Any call: `token` as a bearer, `body` as JSON.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        reply(req.send().await.unwrap()).await
+    }
+
+    /// Registers `name` and logs in; returns the session token.
+    pub async fn account(&self, name: &str) -> String {
+        let (status, r) = self
+            .post(
+                "/api/v1/accounts",
+                &json!({"name": name, "password": "pw-of-".to_owned() + name}),
+            )
+            .await;
+        assert_eq!(status, 201, "{r}");
+        let (status, r) = self
+            .post(
+                "/api/v1/sessions",
+                &json!({"name": name, "password": "pw-of-".to_owned() + name}),
+            )
+            .await;
+        assert_eq!(status, 200, "{r}");
+        r["token"].as_str().unwrap().to_owned()
+    }
+
+    /// The store the server runs on, opened beside it (as the admin CLI would).
+    pub async fn store(&self) -> Store {
+        Store::open_dir(self.dir.path()).await.unwrap()
+    }
+
     /// The text of `/metrics`.
     pub async fn metrics(&self) -> String {
         self.http

@@ -1,6 +1,7 @@
 //! End-to-end tests of the server over real sockets on port 0, with a controlled
 //! clock: the HTTP API, the WebSocket, persistence across restarts, bad input.
 
+mod accounts;
 mod bad_input;
 mod harness;
 mod listing;
