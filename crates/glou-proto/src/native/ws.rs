@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::accounts::PresenceDto;
 use super::server::{ErrorDetail, ServerDto};
 
 /// What a client sends.
@@ -46,6 +47,19 @@ pub enum ServerMessage<'a> {
     },
     Unsubscribed {
         id: String,
+    },
+    /// The socket was opened with a session: presence of the player's friends follows.
+    Session {
+        name: String,
+    },
+    /// The player's friends, sent at the start and whenever the list changes.
+    Friends {
+        names: Vec<String>,
+    },
+    /// Where a friend is now.
+    Presence {
+        name: String,
+        presence: PresenceDto,
     },
     Pong {},
     /// A refused request; `id` names the subscription when there is one.

@@ -8,7 +8,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
-use axum::extract::{ConnectInfo, State};
+use std::collections::HashMap;
+
+use axum::extract::{ConnectInfo, Query as QueryString, State};
+use glou_core::account::name_key;
+use glou_core::player_hash;
+use tokio::sync::broadcast;
+
+use super::auth::MaybeCaller;
+use crate::presence::OnlineGuard;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
 use glou_core::{ChangesError, Event, EventKind, Query};
@@ -30,10 +38,38 @@ use crate::metrics::ReasonLabels;
 const MAX_MESSAGE: usize = 64 * 1024;
 const KEEPALIVE: Duration = Duration::from_secs(30);
 
-/// `GET /api/v1/ws`
+/// `?token=` of the WebSocket upgrade (browsers cannot set headers on it).
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct WsParams {
+    token: Option<String>,
+}
+
+/// `GET /api/v1/ws`, with a session (`Authorization: Bearer` or `?token=`) for presence.
 pub async fn upgrade(
     State(app): State<Arc<App>>,
     ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
+    MaybeCaller(caller): MaybeCaller,
+    QueryString(params): QueryString<WsParams>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let session = match (caller, params.token) {
+        (Some(c), _) => Some(c.session),
+        (None, Some(token)) => Some(app.accounts.session(&token).await?.ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "bad_token",
+                "the session token is unknown, revoked or expired",
+            )
+        })?),
+        (None, None) => None,
+    };
+    Ok(upgrade_with(app, peer, session, ws))
+}
+
+fn upgrade_with(
+    app: Arc<App>,
+    peer: SocketAddr,
+    session: Option<glou_store::Session>,
     ws: WebSocketUpgrade,
 ) -> Response {
     // Small buffers: a socket costs little while idle (tungstenite's defaults allocate
@@ -45,7 +81,8 @@ pub async fn upgrade(
         .on_upgrade(move |socket| async move {
             app.hub.metrics.ws_sessions.inc();
             let span = tracing::debug_span!("ws", proto = "native-ws", %peer);
-            let _ = tracing::Instrument::instrument(session(socket, app.clone(), peer), span).await;
+            let run = session_task(socket, app.clone(), peer, session);
+            let _ = tracing::Instrument::instrument(run, span).await;
             app.hub.metrics.ws_sessions.dec();
         })
 }
@@ -63,7 +100,95 @@ struct Drop {
     reason: &'static str,
 }
 
-async fn session(socket: WebSocket, app: Arc<App>, peer: SocketAddr) {
+/// The presence side of a socket opened with a session.
+struct Follow {
+    account: Option<i64>,
+    own: u64,
+    /// Friends by their player hash.
+    friends: HashMap<u64, String>,
+    changes: broadcast::Receiver<u64>,
+    /// Keeps the player online while the socket lives.
+    _online: OnlineGuard,
+}
+
+impl Follow {
+    async fn start(
+        app: &App,
+        session: &glou_store::Session,
+        out: &mpsc::Sender<Message>,
+    ) -> Result<Self, Drop> {
+        // Online first, then listening: the socket's own arrival is not news to it.
+        let online = app.hub.presence.connect(&session.name);
+        let mut follow = Follow {
+            account: session.account.as_ref().map(|a| a.id),
+            own: player_hash(&name_key(&session.name)),
+            friends: HashMap::new(),
+            changes: app.hub.presence.subscribe(),
+            _online: online,
+        };
+        send(
+            out,
+            json(&ServerMessage::Session {
+                name: session.name.clone(),
+            }),
+        )?;
+        follow.reload(app, out).await?;
+        Ok(follow)
+    }
+
+    /// Reads the friend list again and sends it with every friend's presence.
+    async fn reload(&mut self, app: &App, out: &mpsc::Sender<Message>) -> Result<(), Drop> {
+        let Some(id) = self.account else {
+            return Ok(());
+        };
+        let names: Vec<String> = match app.accounts.store.friend_list(id).await {
+            Ok(list) => list.friends.into_iter().map(|f| f.name).collect(),
+            Err(e) => {
+                warn!(error = %e, "reading a friend list for presence");
+                return Ok(());
+            }
+        };
+        self.friends = names
+            .iter()
+            .map(|n| (player_hash(&name_key(n)), n.clone()))
+            .collect();
+        send(out, json(&ServerMessage::Friends { names }))?;
+        for name in self.friends.values() {
+            send(out, presence_message(app, name))?;
+        }
+        Ok(())
+    }
+
+    async fn on_change(
+        &mut self,
+        app: &App,
+        hash: u64,
+        out: &mpsc::Sender<Message>,
+    ) -> Result<(), Drop> {
+        if hash == self.own {
+            return self.reload(app, out).await;
+        }
+        match self.friends.get(&hash) {
+            Some(name) => send(out, presence_message(app, name)),
+            None => Ok(()),
+        }
+    }
+}
+
+fn presence_message(app: &App, name: &str) -> Message {
+    let presence = app.hub.read(|reg| app.hub.presence.of(reg, name));
+    json(&ServerMessage::Presence {
+        name: name.to_owned(),
+        presence,
+    })
+}
+
+async fn session_task(
+    socket: WebSocket,
+    app: Arc<App>,
+    peer: SocketAddr,
+    session: Option<glou_store::Session>,
+) {
     let (mut sink, mut stream) = socket.split();
     let (out, mut queue) = mpsc::channel::<Message>(app.api.ws_queue);
     let writer = tokio::spawn(async move {
@@ -79,6 +204,13 @@ async fn session(socket: WebSocket, app: Arc<App>, peer: SocketAddr) {
     let mut subs: Vec<Subscription> = Vec::new();
     let mut keepalive = tokio::time::interval(KEEPALIVE);
     keepalive.reset();
+    let mut follow = match &session {
+        Some(session) => match Follow::start(&app, session, &out).await {
+            Ok(f) => Some(f),
+            Err(_) => return,
+        },
+        None => None,
+    };
 
     let dropped = loop {
         let result = tokio::select! {
@@ -96,6 +228,15 @@ async fn session(socket: WebSocket, app: Arc<App>, peer: SocketAddr) {
                 Ok(published) => on_event(&app, &id, &published, &subs, &out),
                 Err(BroadcastStreamRecvError::Lagged(_)) => Err(Drop { code: close_code::POLICY, reason: "too slow: fell behind the event stream" }),
             },
+            change = async { follow.as_mut().expect("guarded").changes.recv().await }, if follow.is_some() => {
+                let f = follow.as_mut().expect("guarded");
+                match change {
+                    Ok(hash) => f.on_change(&app, hash, &out).await,
+                    // Missed some changes: send everything again.
+                    Err(broadcast::error::RecvError::Lagged(_)) => f.reload(&app, &out).await,
+                    Err(broadcast::error::RecvError::Closed) => Ok(()),
+                }
+            }
             _ = keepalive.tick() => send(&out, Message::Ping(Default::default())),
             _ = shutdown.changed() => Err(Drop { code: close_code::AWAY, reason: "server shutting down" }),
         };

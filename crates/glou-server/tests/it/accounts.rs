@@ -520,3 +520,63 @@ async fn friends_and_where_they_play() {
         .await;
     assert_eq!((st, code(&r)), (404, "not_friends"));
 }
+
+#[tokio::test]
+async fn friends_presence_is_pushed_on_the_websocket() {
+    let s = TestServer::start().await;
+    let amy = s.account("amy").await;
+    let bob = s.account("bob").await;
+    s.call(
+        "POST",
+        "/api/v1/friends/requests",
+        Some(&amy),
+        Some(&json!({"name": "bob"})),
+    )
+    .await;
+    let mut a = s.ws_as(&amy).await;
+    assert_eq!(a.next().await, json!({"type": "session", "name": "amy"}));
+    assert_eq!(a.next().await, json!({"type": "friends", "names": []}));
+    // Bob accepts: Amy's list is sent again, with Bob's presence.
+    let (st, _) = s
+        .call(
+            "POST",
+            "/api/v1/friends/requests/amy/accept",
+            Some(&bob),
+            None,
+        )
+        .await;
+    assert_eq!(st, 204);
+    assert_eq!(a.next().await, json!({"type": "friends", "names": ["bob"]}));
+    let p = a.next().await;
+    assert_eq!(
+        (p["name"].as_str(), p["presence"]["status"].as_str()),
+        (Some("bob"), Some("offline"))
+    );
+    // Bob connects: online.
+    let mut b = s.ws_as(&bob).await;
+    let p = a.next().await;
+    assert_eq!(
+        (p["type"].as_str(), p["presence"]["status"].as_str()),
+        (Some("presence"), Some("online"))
+    );
+    assert_eq!(b.next().await["type"], "session");
+    // Bob joins a listed server: playing.
+    let mut listing = server("openarena", 27960, "Frag Fest", 1);
+    listing["player_list"] = json!([{"name": "bob", "score": 0, "ping": 10}]);
+    s.announce(listing.clone()).await;
+    let p = a.next().await;
+    assert_eq!(p["presence"]["status"], "playing");
+    assert_eq!(p["presence"]["online"], true);
+    assert_eq!(p["presence"]["playing"][0]["name"], "Frag Fest");
+    // He leaves the server (announced again without him), then Glou.
+    listing["player_list"] = json!([]);
+    listing["players"] = json!(0);
+    s.announce(listing).await;
+    assert_eq!(a.next().await["presence"]["status"], "online");
+    drop(b);
+    assert_eq!(a.next().await["presence"]["status"], "offline");
+    // A socket with a bad token is refused before the upgrade.
+    let bad =
+        tokio_tungstenite::connect_async(format!("ws://{}/api/v1/ws?token=forged", s.addr)).await;
+    assert!(bad.is_err());
+}

@@ -219,6 +219,13 @@ impl TestServer {
             .collect()
     }
 
+    /// A WebSocket opened with a session token (`?token=`).
+    pub async fn ws_as(&self, token: &str) -> Ws {
+        let url = format!("ws://{}/api/v1/ws?token={token}", self.addr);
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Ws(ws)
+    }
+
     pub async fn ws(&self) -> Ws {
         let (ws, _) = tokio_tungstenite::connect_async(format!("ws://{}/api/v1/ws", self.addr))
             .await
