@@ -1,6 +1,8 @@
 //! The `glou` binary: parses the command line, installs logging, and hands over to the
-//! library crates. `serve` runs the server; `bench` drives load against one.
+//! library crates. `serve` runs the server; `bench` drives load against one; `user` and
+//! `stats` administer accounts and statistics.
 
+mod admin;
 mod bench;
 mod serve;
 
@@ -30,6 +32,10 @@ enum Command {
         #[command(subcommand)]
         command: bench::BenchCommand,
     },
+    /// Manage accounts (GGZ's ggzduedit): add, list, show, passwd, perm, ban, gag, delete.
+    User(admin::UserArgs),
+    /// Show or reset players' statistics.
+    Stats(admin::StatsArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -46,6 +52,8 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Bench { command } => bench::run(command).await,
+            Command::User(args) => admin::user(args).await,
+            Command::Stats(args) => admin::stats(args).await,
         }
     })
 }

@@ -72,10 +72,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     raw.registry.max_entries = args.max_entries.or(raw.registry.max_entries);
     let config = raw.validate().context("invalid configuration")?;
 
-    let store = glou_server::open_store(&config).await.with_context(|| match &config.store {
-        Some(_) => "opening the database at the store URL".to_string(),
-        None => format!("opening the database in {}", config.data_dir.display()),
-    })?;
+    let store = glou_server::open_store(&config)
+        .await
+        .with_context(|| match &config.store {
+            Some(_) => "opening the database at the store URL".to_string(),
+            None => format!("opening the database in {}", config.data_dir.display()),
+        })?;
     info!(backend = store.backend(), "database open");
     let listeners = Listeners::bind(&config).await?;
     // One line per listener on stdout once bound, so scripts can wait for them. A

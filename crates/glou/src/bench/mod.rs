@@ -2,6 +2,7 @@
 //! loopback address, are bounded in count and time, and print what they measured
 //! (see docs/benchmarks.md). This module owns the command and the target check.
 
+mod accounts;
 pub(crate) mod listing;
 mod pool;
 mod procstat;
@@ -22,6 +23,8 @@ pub(crate) enum BenchCommand {
     Registry(registry::RegistryArgs),
     /// Load any Quake 3 / dpmaster master: simulated game servers, challenges, getservers
     Q3(q3::Q3Args),
+    /// Load the accounts API: registrations, logins, friend lists, match reports
+    Accounts(accounts::AccountsArgs),
 }
 
 pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -29,6 +32,7 @@ pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Listing(args) => listing::run(args).await,
         BenchCommand::Registry(args) => registry::run(args),
         BenchCommand::Q3(args) => q3::run(args).await,
+        BenchCommand::Accounts(args) => accounts::run(args).await,
     }
 }
 

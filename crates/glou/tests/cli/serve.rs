@@ -1,14 +1,11 @@
-//! The `glou` binary as a user runs it: `glou serve` with no configuration file,
-//! announced servers kept across a SIGTERM and a restart, a clean exit status, and
-//! configuration mistakes reported before anything starts.
+//! `glou serve` as a user runs it: with no configuration file, announced servers kept
+//! across a SIGTERM and a restart, a clean exit status, and configuration mistakes
+//! reported before anything starts.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, Stdio};
 
-fn glou() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_glou"))
-}
+use crate::{glou, sigterm_and_wait};
 
 /// Starts `glou serve` on port 0 in `dir` and returns it with its base URL.
 fn serve(dir: &std::path::Path, extra: &[&str]) -> (Child, String) {
@@ -37,22 +34,6 @@ fn serve(dir: &std::path::Path, extra: &[&str]) -> (Child, String) {
         .strip_prefix("glou listening on ")
         .unwrap_or_else(|| panic!("ready line: {line:?}"));
     (child, url.to_string())
-}
-
-fn sigterm_and_wait(mut child: Child) -> std::process::ExitStatus {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "glou did not stop after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 #[tokio::test]

@@ -1,0 +1,152 @@
+//! A `glou serve` killed with SIGKILL in the middle of match reports: every report it
+//! acknowledged is in the history, and every player's statistics agree with the
+//! history — no report is half-written.
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::Duration;
+
+use glou_core::Timestamp;
+use glou_core::account::{Perm, Perms, hash_password};
+use glou_store::{NewAccount, Store};
+use serde_json::{Value, json};
+
+use crate::glou;
+
+const PLAYERS: usize = 8;
+
+#[tokio::test]
+async fn sigkill_mid_report_leaves_no_partial_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open_dir(dir.path()).await.unwrap();
+        let now = Timestamp::from_millis(1);
+        let names = (0..PLAYERS).map(|i| format!("p{i}"));
+        for name in names.chain(["ref".to_string()]) {
+            let perms = Perms::REGISTERED.with(Perm::ReportResults, name == "ref");
+            let new = NewAccount {
+                name: &name,
+                password_hash: hash_password("pw"),
+                email: None,
+                perms,
+            };
+            store.create_account(&new, now).await.unwrap();
+        }
+        store.close().await;
+    }
+    let mut child = glou()
+        .args([
+            "serve",
+            "--http",
+            "127.0.0.1:0",
+            "--q3master",
+            "off",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("glou listening on ")
+        .unwrap()
+        .to_string();
+    let http = reqwest::Client::new();
+    let login: Value = http
+        .post(format!("{url}/api/v1/sessions"))
+        .json(&json!({"name": "ref", "password": "pw"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["token"].as_str().unwrap().to_string();
+
+    // Four reporters post as fast as they can until the server dies under them.
+    let mut reporters = Vec::new();
+    for r in 0..4 {
+        let (http, url, token) = (http.clone(), url.clone(), token.clone());
+        reporters.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for i in 0usize.. {
+                let (a, b) = ((r + i) % PLAYERS, (r + 3 * i + 1) % PLAYERS);
+                if a == b {
+                    continue;
+                }
+                let body = json!({"players": [
+                    {"name": format!("p{a}"), "result": "win", "score": i},
+                    {"name": format!("p{b}"), "result": "loss"},
+                ]});
+                let sent = http
+                    .post(format!("{url}/api/v1/games/tictactoe/matches"))
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status() == 201 => {
+                        let m: Value = r.json().await.unwrap_or(Value::Null);
+                        if let Some(id) = m["id"].as_i64() {
+                            acknowledged.push(id);
+                        }
+                    }
+                    Ok(r) => panic!("report refused: {}", r.status()),
+                    Err(_) => return acknowledged,
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let mut acknowledged = Vec::new();
+    for r in reporters {
+        acknowledged.extend(r.await.unwrap());
+    }
+    assert!(
+        acknowledged.len() > 10,
+        "only {} reports before the kill",
+        acknowledged.len()
+    );
+
+    let store = Store::open_dir(dir.path()).await.unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for i in 0..PLAYERS {
+        let name = format!("p{i}");
+        let history = store.matches_of(&name, None, 1_000_000).await.unwrap();
+        seen.extend(history.iter().map(|m| m.id));
+        let stats = store.player_stats(&name).await.unwrap();
+        let Some(s) = stats.first() else {
+            assert!(history.is_empty(), "{name}: history without statistics");
+            continue;
+        };
+        assert_eq!(s.matches, history.len() as i64, "{name}: matches");
+        assert_eq!(s.wins + s.losses, s.matches, "{name}: records");
+        let wins = history.iter().filter(|m| m.winner == name).count();
+        assert_eq!(s.wins, wins as i64, "{name}: wins");
+        // The rating is the one the latest match in the history left.
+        let latest = &history[0];
+        let seat = latest
+            .players
+            .iter()
+            .find(|p| p.player.name == name)
+            .unwrap();
+        assert_eq!(Some(s.rating), seat.rating_after, "{name}: rating");
+    }
+    for id in &acknowledged {
+        assert!(seen.contains(id), "acknowledged match {id} lost");
+    }
+    eprintln!(
+        "{} reports acknowledged before SIGKILL, {} in the history",
+        acknowledged.len(),
+        seen.len()
+    );
+}

@@ -1,0 +1,31 @@
+//! The `glou` binary as a user runs it, in one test binary: `serve` (the server's
+//! life cycle and configuration) and `admin` (`glou user …` and `glou stats …`).
+
+mod admin;
+mod crash;
+mod serve;
+
+use std::process::{Child, Command, ExitStatus};
+use std::time::{Duration, Instant};
+
+/// The binary under test.
+pub fn glou() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_glou"))
+}
+
+/// Sends SIGTERM to a running `glou` and waits (at most 15 s) for it to exit.
+pub fn sigterm_and_wait(mut child: Child) -> ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "glou did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
