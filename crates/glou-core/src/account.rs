@@ -430,7 +430,11 @@ mod tests {
         assert_eq!(PlayerType::of(host, false), PlayerType::Host);
         let bot = Perms::ADMIN.with(Perm::ChatBot, true);
         assert_eq!(PlayerType::of(bot, false), PlayerType::Bot);
-        assert!(!Perms::ADMIN.with(Perm::RoomsAdmin, false).has(Perm::RoomsAdmin));
+        assert!(
+            !Perms::ADMIN
+                .with(Perm::RoomsAdmin, false)
+                .has(Perm::RoomsAdmin)
+        );
         for p in Perm::ALL {
             assert_eq!(p.as_str().parse(), Ok(p));
         }

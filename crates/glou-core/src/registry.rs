@@ -548,7 +548,12 @@ impl Registry {
         };
         ids.iter()
             .filter_map(|id| self.entries.get(id))
-            .filter(|e| e.listing.player_list.iter().any(|p| player_key(&p.name) == key))
+            .filter(|e| {
+                e.listing
+                    .player_list
+                    .iter()
+                    .any(|p| player_key(&p.name) == key)
+            })
             .cloned()
             .collect()
     }
@@ -589,12 +594,11 @@ impl Registry {
     /// Swaps `old` for `new` (same id), emitting an event if `visible`.
     fn replace(&mut self, old: Arc<Entry>, new: Entry, visible: bool) -> Arc<Entry> {
         let new = Arc::new(new);
-        let same_players = old
+        let same_players = old.listing.player_list.iter().map(|p| &p.name).eq(new
             .listing
             .player_list
             .iter()
-            .map(|p| &p.name)
-            .eq(new.listing.player_list.iter().map(|p| &p.name));
+            .map(|p| &p.name));
         if !same_players {
             self.index_players(&old, false);
             self.index_players(&new, true);

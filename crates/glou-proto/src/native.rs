@@ -8,9 +8,9 @@ mod ws;
 
 pub use accounts::{
     FriendDto, FriendRequest, FriendRequestReply, FriendsReply, MatchDto, MatchRequest,
-    MatchesReply, PasswordRequest, PlayingDto, PresenceDto, ProfileReply, ProfileUpdate,
-    RankedDto, RankingsReply, RegisterRequest, RelatedDto, ReportedPlayer, SeatDto,
-    SessionReply, SessionRequest, StatsDto,
+    MatchesReply, PasswordRequest, PlayingDto, PresenceDto, ProfileReply, ProfileUpdate, RankedDto,
+    RankingsReply, RegisterRequest, RelatedDto, ReportedPlayer, SeatDto, SessionReply,
+    SessionRequest, StatsDto,
 };
 pub use query::{QueryError, ServerQuery};
 pub use server::{
