@@ -4,7 +4,7 @@
 //! code. Pacing and printing are `pool.rs` and `stats.rs`; it does not touch avatars,
 //! profiles, rankings or WebSockets.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -89,6 +89,9 @@ struct Bench {
     members: OnceLock<Vec<Member>>,
     /// Requests to accept, as (receiver, sender) indexes into `members`.
     pending: Mutex<Vec<(usize, usize)>>,
+    /// Pairs befriended at once (each had asked the other), lower index first: their
+    /// first request needs no accept.
+    mutual: Mutex<HashSet<(usize, usize)>>,
     accepts: OnceLock<Vec<(usize, usize)>>,
     /// `Bearer <token>` of the reporter.
     reporter: OnceLock<String>,
@@ -127,6 +130,7 @@ pub(crate) async fn run(args: AccountsArgs) -> anyhow::Result<()> {
         tokens: Mutex::default(),
         members: OnceLock::new(),
         pending: Mutex::default(),
+        mutual: Mutex::default(),
         accepts: OnceLock::new(),
         reporter: OnceLock::new(),
         errors: Mutex::default(),
@@ -187,7 +191,9 @@ pub(crate) async fn run(args: AccountsArgs) -> anyhow::Result<()> {
     let fan = FRIENDS.min(sessions - 1);
     let probe = b.probe();
     let rec = pool::run(b.pool(Some((sessions * fan) as u64)), &b, befriend).await;
-    let accepts = std::mem::take(&mut *lock(&b.pending));
+    let mutual = std::mem::take(&mut *lock(&b.mutual));
+    let mut accepts = std::mem::take(&mut *lock(&b.pending));
+    accepts.retain(|&(to, from)| !mutual.contains(&(to.min(from), to.max(from))));
     let extra = json!({ "per_account": fan, "to_accept": accepts.len() });
     let _ = b.accepts.set(accepts);
     b.report(&probe, "befriend", rec, extra);
@@ -399,8 +405,10 @@ async fn befriend(b: Arc<Bench>, i: u64) -> anyhow::Result<u64> {
         .post(url)
         .header(AUTHORIZATION, &members[from].auth);
     let reply: FriendRequestReply = b.call(http.json(&req), &[201]).await?;
-    // `friends`: the other had asked first, so there is nothing to accept.
-    if reply.status == "requested" {
+    // `friends`: the other had asked first, and neither request needs an accept.
+    if reply.status == "friends" {
+        lock(&b.mutual).insert((from.min(to), from.max(to)));
+    } else {
         lock(&b.pending).push((to, from));
     }
     Ok(1)
