@@ -8,7 +8,6 @@ use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use rand::RngCore;
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 use unicode_security::confusable_detection::skeleton;
@@ -324,11 +323,10 @@ fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-/// Hashes a password into a PHC string (algorithm, parameters, salt and hash), about
-/// 20 ms of one core: call it off the async threads.
-pub fn hash_password(password: &str) -> String {
-    let mut salt = [0u8; 16];
-    rand::rng().fill_bytes(&mut salt);
+/// Hashes a password with a salt (16 random bytes the caller draws: the core reads no
+/// randomness) into a PHC string (algorithm, parameters, salt and hash), about 20 ms of
+/// one core: call it off the async threads.
+pub fn hash_password(password: &str, salt: [u8; 16]) -> String {
     let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
     hasher()
         .hash_password(password.as_bytes(), &salt)
@@ -349,18 +347,17 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 /// timing does not tell whether a name is registered.
 pub fn verify_nothing(password: &str) {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    let phc = DUMMY.get_or_init(|| hash_password("not a password of anyone"));
+    let phc = DUMMY.get_or_init(|| hash_password("not a password of anyone", [0; 16]));
     let _ = verify_password(password, phc);
 }
 
-/// An opaque session token: 256 random bits, hex. Only its digest is stored.
+/// An opaque session token: 256 random bits (drawn by the caller), hex. Only its digest
+/// is stored.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token(String);
 
 impl Token {
-    pub fn generate() -> Token {
-        let mut bytes = [0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
+    pub fn from_random(bytes: [u8; 32]) -> Token {
         Token(bytes.iter().map(|b| format!("{b:02x}")).collect())
     }
 
@@ -442,12 +439,17 @@ mod tests {
 
     #[test]
     fn passwords() {
-        let phc = hash_password("hunter2");
+        let phc = hash_password("hunter2", [1; 16]);
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
         assert!(verify_password("hunter2", &phc));
         assert!(!verify_password("hunter3", &phc));
         assert!(!verify_password("hunter2", "not a phc string"));
-        assert_ne!(hash_password("hunter2"), phc, "salted");
+        assert_ne!(hash_password("hunter2", [2; 16]), phc, "salted");
+        assert_eq!(
+            hash_password("hunter2", [1; 16]),
+            phc,
+            "deterministic for a salt"
+        );
         assert_eq!(check_password(""), Err(FieldError::EmptyPassword));
         assert_eq!(
             check_password(&"x".repeat(257)),
@@ -457,9 +459,9 @@ mod tests {
 
     #[test]
     fn tokens() {
-        let t = Token::generate();
-        assert_eq!(t.as_str().len(), 64);
-        assert_ne!(Token::generate(), t);
+        let t = Token::from_random([0xab; 32]);
+        assert_eq!(t.as_str(), "ab".repeat(32));
+        assert_ne!(Token::from_random([0; 32]), t);
         assert_eq!(format!("{t:?}"), "Token(…)");
         assert_eq!(token_digest(t.as_str()), token_digest(t.as_str()));
     }

@@ -3,7 +3,6 @@
 //! the limits on failed logins and registrations. Passwords and tokens are never logged.
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use glou_core::account::{
     self, FieldError, NameError, Perms, PlayerType, Token, check_email, check_name, check_password,
@@ -64,6 +63,16 @@ impl AccountError {
             Self::Store(_) => "store_error",
         }
     }
+}
+
+/// Hashes a new password with a fresh random salt (slow: off the async threads).
+pub fn hash_new_password(password: &str) -> String {
+    account::hash_password(password, rand::random())
+}
+
+/// A fresh session token.
+pub fn new_token() -> Token {
+    Token::from_random(rand::random())
 }
 
 /// A successful login: the token (shown once) and the session it opens.
@@ -167,7 +176,7 @@ impl Accounts {
             return Err(StoreError::Refused(Refusal::NameTaken).into());
         }
         let password = password.to_owned();
-        let password_hash = self.hash(move || account::hash_password(&password)).await;
+        let password_hash = self.hash(move || hash_new_password(&password)).await;
         let new = NewAccount {
             name,
             password_hash,
@@ -222,7 +231,7 @@ impl Accounts {
             return Err(AccountError::Banned(ban.clone()));
         }
         self.store.record_login(account.id, now).await?;
-        let token = Token::generate();
+        let token = new_token();
         let expires_at = now.saturating_add(self.config.session_ttl);
         self.store
             .create_session(
@@ -253,7 +262,7 @@ impl Accounts {
         if self.store.guest_name_in_use(name, now).await? {
             return Err(AccountError::NameInUse);
         }
-        let token = Token::generate();
+        let token = new_token();
         let expires_at = now.saturating_add(self.config.guest_session_ttl);
         self.store
             .create_session(
@@ -301,13 +310,13 @@ impl Accounts {
             return Err(AccountError::BadCredentials);
         }
         let new = new.to_owned();
-        let hash = self.hash(move || account::hash_password(&new)).await;
+        let hash = self.hash(move || hash_new_password(&new)).await;
         self.store.set_password(account.id, &hash).await?;
         Ok(())
     }
 
     /// Forgets limiter entries that have refilled, and expired sessions.
-    pub async fn tidy(self: &Arc<Self>) -> Result<u64, StoreError> {
+    pub async fn tidy(&self) -> Result<u64, StoreError> {
         let now = (self.clock)();
         self.failures_by_name.lock().prune(now);
         self.failures_by_addr.lock().prune(now);

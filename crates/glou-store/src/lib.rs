@@ -159,14 +159,7 @@ impl Store {
             path: data_dir.display().to_string(),
             source,
         })?;
-        let options = SqliteConnectOptions::new()
-            .filename(data_dir.join("glou.db"))
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true);
-        Self::connect_sqlite(options, 4).await
+        Self::open_sqlite_file(&data_dir.join("glou.db")).await
     }
 
     /// Opens the store a URL names: `postgres://…` (or `postgresql://…`), or
@@ -175,17 +168,23 @@ impl Store {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Self::open_postgres(url, None).await
         } else if let Some(path) = url.strip_prefix("sqlite://") {
-            let options = SqliteConnectOptions::from_str(url)?
-                .filename(path)
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5))
-                .foreign_keys(true);
-            Self::connect_sqlite(options, 4).await
+            Self::open_sqlite_file(Path::new(path)).await
         } else {
             Err(StoreError::Url(url.to_owned()))
         }
+    }
+
+    /// A SQLite file (created if missing) in WAL mode, with a busy timeout so that the
+    /// admin CLI can write beside a running server.
+    async fn open_sqlite_file(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        Self::connect_sqlite(options, 4).await
     }
 
     /// Opens a PostgreSQL store; with `schema`, in that schema (created if missing), so

@@ -170,9 +170,15 @@ impl Store {
         if report.players.is_empty() {
             return Err(Refusal::EmptyReport.into());
         }
-        let mut keys = std::collections::HashSet::new();
-        for (seat, p) in report.players.iter().enumerate() {
-            if !keys.insert(seat_key(seat, p)) {
+        let keys: Vec<String> = report
+            .players
+            .iter()
+            .enumerate()
+            .map(|(seat, p)| seat_key(seat, p))
+            .collect();
+        let mut distinct = std::collections::HashSet::new();
+        for (key, p) in keys.iter().zip(&report.players) {
+            if !distinct.insert(key) {
                 return Err(Refusal::DuplicatePlayer(p.name.clone()).into());
             }
         }
@@ -189,23 +195,23 @@ impl Store {
             let mut tx = pool.begin_with(d.begin_write()).await?;
             // Resolve every seat first: an unknown player refuses the whole report.
             let mut seats = Vec::with_capacity(report.players.len());
-            for (i, p) in report.players.iter().enumerate() {
+            for (key, p) in keys.into_iter().zip(&report.players) {
                 let seat = match p.kind {
                     PlayerKind::Registered => {
                         let row = sqlx::query("SELECT id, perms FROM accounts WHERE name_key = $1")
-                            .bind(name_key(&p.name))
+                            .bind(&key)
                             .fetch_optional(&mut *tx)
                             .await?
                             .ok_or_else(|| Refusal::UnknownPlayer(p.name.clone()))?;
                         let perms = Perms(u32::try_from(row.int("perms")?).unwrap_or_default());
                         Seat {
-                            key: seat_key(i, p),
+                            key,
                             account: Some(row.int("id")?),
                             kept: !perms.has(Perm::NoStats),
                         }
                     }
-                    PlayerKind::Guest => Seat { key: seat_key(i, p), account: None, kept: false },
-                    PlayerKind::Bot => Seat { key: seat_key(i, p), account: None, kept: true },
+                    PlayerKind::Guest => Seat { key, account: None, kept: false },
+                    PlayerKind::Bot => Seat { key, account: None, kept: true },
                 };
                 seats.push(seat);
             }

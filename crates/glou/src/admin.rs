@@ -547,7 +547,7 @@ impl PasswordArgs {
 
 /// Hashes off the async threads (argon2id takes tens of milliseconds).
 async fn hash(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || account::hash_password(&password))
+    tokio::task::spawn_blocking(move || glou_server::accounts::hash_new_password(&password))
         .await
         .context("hashing the password")
 }

@@ -42,7 +42,8 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .map(str::trim)
 }
 
-async fn open(app: &App, token: &str) -> Result<Caller, ApiError> {
+/// The caller a token opens, or 401.
+pub(super) async fn open(app: &App, token: &str) -> Result<Caller, ApiError> {
     match app.accounts.session(token).await {
         Ok(Some(session)) => Ok(Caller {
             session,

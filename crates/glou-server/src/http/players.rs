@@ -15,7 +15,7 @@ use glou_proto::native::{
     SeatDto, StatsDto,
 };
 use glou_store::{
-    Account, AccountUpdate, MatchPlayer, MatchRecord, MatchReport, PlayerKind, RankModel,
+    Account, AccountUpdate, MatchPlayer, MatchRecord, MatchReport, PlayerKind, RankModel, Refusal,
     StatsModel,
 };
 use serde::Deserialize;
@@ -49,20 +49,12 @@ fn paging(
     ))
 }
 
-fn no_player(name: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        "unknown_player",
-        format!("no player named {name:?}"),
-    )
-}
-
 async fn account_named(app: &App, name: &str) -> Result<Account, ApiError> {
     app.accounts
         .store
         .account(name)
         .await?
-        .ok_or_else(|| no_player(name))
+        .ok_or_else(|| Refusal::UnknownPlayer(name.to_owned()).into())
 }
 
 fn model_of(app: &App, game: &str) -> Result<StatsModel, ApiError> {

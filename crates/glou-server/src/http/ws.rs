@@ -54,13 +54,7 @@ pub async fn upgrade(
 ) -> Result<Response, ApiError> {
     let session = match (caller, params.token) {
         (Some(c), _) => Some(c.session),
-        (None, Some(token)) => Some(app.accounts.session(&token).await?.ok_or_else(|| {
-            ApiError::new(
-                axum::http::StatusCode::UNAUTHORIZED,
-                "bad_token",
-                "the session token is unknown, revoked or expired",
-            )
-        })?),
+        (None, Some(token)) => Some(super::auth::open(&app, &token).await?.session),
         (None, None) => None,
     };
     Ok(upgrade_with(app, peer, session, ws))

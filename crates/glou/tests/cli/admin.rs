@@ -2,7 +2,7 @@
 //! prints, refuses and changes in the store — also beside a running server, and on
 //! PostgreSQL when `GLOU_TEST_POSTGRES_URL` is set.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,7 +11,7 @@ use glou_core::account::{Token, token_digest, verify_password};
 use glou_core::rating::Outcome;
 use glou_store::{MatchPlayer, MatchReport, PlayerKind, SessionOwner, StatsModel, Store};
 
-use crate::{glou, sigterm_and_wait};
+use crate::{glou, sigterm_and_wait, start_serve};
 
 /// A data directory and the admin commands run on it.
 struct Lounge {
@@ -301,7 +301,7 @@ async fn passwd_ban_gag_delete() {
         async move { store.session(&digest, now()).await.unwrap().is_some() }
     };
 
-    let digest = session(&Token::generate()).await;
+    let digest = session(&Token::from_random(rand::random())).await;
     assert!(live(digest).await);
     let out = l.ok_with(
         &["user", "passwd", "alice", "--password-stdin"],
@@ -316,7 +316,7 @@ async fn passwd_ban_gag_delete() {
     assert!(!verify_password("old secret", &hash));
     assert!(!live(digest).await, "the session outlived the password");
 
-    let digest = session(&Token::generate()).await;
+    let digest = session(&Token::from_random(rand::random())).await;
     let out = l.ok(&["user", "ban", "alice", "--for", "1h", "--reason", "spam"]);
     assert!(out.starts_with("banned alice until 20"), "{out}");
     assert!(!live(digest).await, "the session outlived the ban");
@@ -502,23 +502,8 @@ async fn stats_show_and_reset() {
 #[test]
 fn works_beside_a_running_server() {
     let l = Lounge::new();
-    let mut child = glou()
-        .args(["serve", "--data-dir"])
-        .arg(l.dir.path())
-        .args(["--http", "127.0.0.1:0", "--q3master", "off"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (child, _) = start_serve(l.dir.path(), &["--q3master", "off"]);
     let mut server = Running(Some(child));
-    assert!(
-        line.starts_with("glou listening on "),
-        "ready line: {line:?}"
-    );
 
     // Options after the arguments, as people type them.
     let out = glou()

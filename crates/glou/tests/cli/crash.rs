@@ -2,16 +2,15 @@
 //! acknowledged is in the history, and every player's statistics agree with the
 //! history — no report is half-written.
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::time::Duration;
 
 use glou_core::Timestamp;
-use glou_core::account::{Perm, Perms, hash_password};
+use glou_core::account::{Perm, Perms};
+use glou_server::accounts::hash_new_password;
 use glou_store::{NewAccount, Store};
 use serde_json::{Value, json};
 
-use crate::glou;
+use crate::start_serve;
 
 const PLAYERS: usize = 8;
 
@@ -26,7 +25,7 @@ async fn sigkill_mid_report_leaves_no_partial_stats() {
             let perms = Perms::REGISTERED.with(Perm::ReportResults, name == "ref");
             let new = NewAccount {
                 name: &name,
-                password_hash: hash_password("pw"),
+                password_hash: hash_new_password("pw"),
                 email: None,
                 perms,
             };
@@ -34,29 +33,7 @@ async fn sigkill_mid_report_leaves_no_partial_stats() {
         }
         store.close().await;
     }
-    let mut child = glou()
-        .args([
-            "serve",
-            "--http",
-            "127.0.0.1:0",
-            "--q3master",
-            "off",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("glou listening on ")
-        .unwrap()
-        .to_string();
+    let (mut child, url) = start_serve(dir.path(), &["--q3master", "off"]);
     let http = reqwest::Client::new();
     let login: Value = http
         .post(format!("{url}/api/v1/sessions"))

@@ -13,6 +13,29 @@ pub fn glou() -> Command {
     Command::new(env!("CARGO_BIN_EXE_glou"))
 }
 
+/// Starts `glou serve --http 127.0.0.1:0 --data-dir DIR ARGS…` and returns it with its
+/// base URL, read from its ready line.
+pub fn start_serve(dir: &std::path::Path, args: &[&str]) -> (Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = glou()
+        .args(["serve", "--http", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("glou listening on ")
+        .unwrap_or_else(|| panic!("ready line: {line:?}"));
+    (child, url.to_string())
+}
+
 /// Sends SIGTERM to a running `glou` and waits (at most 15 s) for it to exit.
 pub fn sigterm_and_wait(mut child: Child) -> ExitStatus {
     let status = Command::new("kill")

@@ -2,38 +2,15 @@
 //! across a SIGTERM and a restart, a clean exit status, and configuration mistakes
 //! reported before anything starts.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Child;
 
-use crate::{glou, sigterm_and_wait};
+use crate::{glou, sigterm_and_wait, start_serve};
 
 /// Starts `glou serve` on port 0 in `dir` and returns it with its base URL.
 fn serve(dir: &std::path::Path, extra: &[&str]) -> (Child, String) {
-    let mut child = glou()
-        .args([
-            "serve",
-            "--http",
-            "127.0.0.1:0",
-            "--q3master",
-            "127.0.0.1:0",
-            "--allow-private",
-            "--data-dir",
-        ])
-        .arg(dir)
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("glou listening on ")
-        .unwrap_or_else(|| panic!("ready line: {line:?}"));
-    (child, url.to_string())
+    let mut args = vec!["--q3master", "127.0.0.1:0", "--allow-private"];
+    args.extend_from_slice(extra);
+    start_serve(dir, &args)
 }
 
 #[tokio::test]
