@@ -1,4 +1,5 @@
-//! Glou's sans-IO core: the listing registry (the metaserver's state and rules).
+//! Glou's sans-IO core: the listing registry (the metaserver's state and rules) and
+//! the lobby (rooms, tables, chat).
 //!
 //! Nothing here does IO, reads the clock or knows a wire format: every method that
 //! depends on time takes `now`, and every change is returned as an [`Event`] with a
@@ -8,6 +9,7 @@ pub mod account;
 mod filter;
 mod guard;
 mod listing;
+pub mod lobby;
 pub mod rating;
 mod registry;
 pub mod sample;

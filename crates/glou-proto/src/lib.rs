@@ -1,5 +1,6 @@
 //! Glou's wire formats: message types with their encode/decode, one module per
 //! protocol. Pure data and codecs: no IO, no tokio, no knowledge of the core.
 
+pub mod ggz;
 pub mod native;
 pub mod q3master;

@@ -5,8 +5,10 @@
 pub mod accounts;
 pub mod avatar;
 pub mod config;
+mod ggz;
 mod http;
 mod hub;
+pub mod lobby;
 mod metrics;
 pub mod presence;
 mod q3master;
@@ -22,7 +24,7 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
-pub use config::{Config, RawConfig};
+pub use config::{Config, RawConfig, RawRoom};
 use hub::Hub;
 pub use q3master::{GameNames, Q3Config};
 
@@ -31,6 +33,7 @@ pub use q3master::{GameNames, Q3Config};
 pub struct Listeners {
     pub http: Option<TcpListener>,
     pub q3master: Option<UdpSocket>,
+    pub ggz: Option<TcpListener>,
 }
 
 impl Listeners {
@@ -54,7 +57,17 @@ impl Listeners {
             })?),
             None => None,
         };
-        Ok(Self { http, q3master })
+        let ggz = match config.ggz {
+            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
+                io::Error::new(e.kind(), format!("binding the ggz listener to {addr}: {e}"))
+            })?),
+            None => None,
+        };
+        Ok(Self {
+            http,
+            q3master,
+            ggz,
+        })
     }
 }
 
@@ -109,6 +122,19 @@ pub async fn run(
         config.clock.clone(),
         config.trusted.clone(),
     ));
+    let ggz_addr = match &listeners.ggz {
+        Some(l) => Some(
+            l.local_addr()
+                .map_err(|e| ServerError::Listener("ggz", e))?,
+        ),
+        None => None,
+    };
+    let lobby = Arc::new(lobby::LobbyService::new(
+        config.lobby.clone(),
+        accounts.clone(),
+        hub.clone(),
+        ggz_addr,
+    ));
     let (stop_front, front_stopped) = watch::channel(false);
     let (stop_persist, persist_stopped) = watch::channel(false);
     let mut http_task = match listeners.http {
@@ -117,6 +143,7 @@ pub async fn run(
             let app = Arc::new(http::App {
                 hub: hub.clone(),
                 accounts: accounts.clone(),
+                lobby: lobby.clone(),
                 games: config.games.clone(),
                 trusted: config.trusted.clone(),
                 allow_private: config.allow_private,
@@ -139,6 +166,13 @@ pub async fn run(
         })?),
         None => None,
     };
+    let ggz_task = listeners.ggz.map(|listener| {
+        let ggz = Arc::new(ggz::Ggz {
+            lobby: lobby.clone(),
+        });
+        tokio::spawn(ggz::serve(listener, ggz, front_stopped.clone()))
+    });
+    let lobby_task = tokio::spawn(lobby_loop(lobby.clone(), front_stopped.clone()));
     let expiry_task = tokio::spawn(expire_loop(
         hub.clone(),
         config.expire_interval,
@@ -169,6 +203,10 @@ pub async fn run(
     }
     let _ = expiry_task.await;
     let _ = tidy_task.await;
+    let _ = lobby_task.await;
+    if let Some(task) = ggz_task {
+        let _ = task.await;
+    }
     if let Some(task) = q3_task {
         let _ = task.await;
     }
@@ -177,6 +215,18 @@ pub async fn run(
     store.close().await;
     info!("stopped");
     failure.map_or(Ok(()), Err)
+}
+
+/// Every `room_update_interval`: room counts to the lobby (and the room listings).
+async fn lobby_loop(lobby: Arc<lobby::LobbyService>, mut stop: watch::Receiver<bool>) {
+    let every = lobby.settings.room_update_interval;
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => lobby.tick(),
+            _ = stop.wait_for(|&s| s) => return,
+        }
+    }
 }
 
 /// Every minute: forget refilled rate-limit entries and delete expired sessions.

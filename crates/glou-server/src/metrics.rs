@@ -51,6 +51,9 @@ pub struct Metrics {
     pub persist_errors: Counter,
     /// Datagrams and messages dropped by connectionless listeners, by reason.
     pub dropped: Family<DropLabels, Counter>,
+    pub lobby_players: Gauge,
+    pub lobby_deliveries: Counter,
+    pub lobby_dropped: Family<ReasonLabels, Counter>,
 }
 
 impl Metrics {
@@ -120,6 +123,21 @@ impl Metrics {
             "dropped",
             "Datagrams dropped by UDP listeners, by reason",
             self.dropped.clone(),
+        );
+        reg.register(
+            "lobby_players",
+            "Players logged in to the lobby (GGZ and WebSocket)",
+            self.lobby_players.clone(),
+        );
+        reg.register(
+            "lobby_deliveries",
+            "Lobby messages queued to players",
+            self.lobby_deliveries.clone(),
+        );
+        reg.register(
+            "lobby_dropped",
+            "Lobby connections closed by the server, by reason",
+            self.lobby_dropped.clone(),
         );
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &reg).expect("writing to a String");

@@ -640,3 +640,24 @@ fn quiet_on_closed_stdout(result: anyhow::Result<()>) -> anyhow::Result<()> {
         other => other,
     }
 }
+
+/// `glou import-ggz DIR`: GGZ's `.dsc` and `.room` files as Glou configuration.
+pub fn import_ggz(dir: &std::path::Path) -> anyhow::Result<()> {
+    #[derive(serde::Serialize)]
+    struct Imported {
+        games: std::collections::BTreeMap<String, glou_server::config::RawGame>,
+        rooms: Vec<glou_server::RawRoom>,
+    }
+    let (games, rooms) = glou_server::config::lobby::import_ggz(dir)?;
+    let imported = Imported {
+        games: games.into_iter().collect(),
+        rooms,
+    };
+    let text = toml::to_string(&imported).context("writing the configuration as TOML")?;
+    println!(
+        "# Imported from the GGZ configuration in {}: paste into glou.toml.\n# The first room is the entry room.\n",
+        dir.display()
+    );
+    print!("{text}");
+    Ok(())
+}

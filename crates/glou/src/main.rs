@@ -1,6 +1,6 @@
 //! The `glou` binary: parses the command line, installs logging, and hands over to the
 //! library crates. `serve` runs the server; `bench` drives load against one; `user` and
-//! `stats` administer accounts and statistics.
+//! `stats` administer accounts and statistics; `import-ggz` converts GGZ's files.
 
 mod admin;
 mod bench;
@@ -36,6 +36,12 @@ enum Command {
     User(admin::UserArgs),
     /// Show or reset players' statistics.
     Stats(admin::StatsArgs),
+    /// Print GGZ game descriptions and rooms (DIR/games/*.dsc, DIR/rooms/*.room) as
+    /// Glou configuration, to paste into glou.toml.
+    ImportGgz {
+        /// A GGZ configuration directory (ggzd's ConfDir).
+        dir: std::path::PathBuf,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -54,6 +60,7 @@ fn main() -> anyhow::Result<()> {
             Command::Bench { command } => bench::run(command).await,
             Command::User(args) => admin::user(args).await,
             Command::Stats(args) => admin::stats(args).await,
+            Command::ImportGgz { dir } => admin::import_ggz(&dir),
         }
     })
 }

@@ -27,6 +27,9 @@ pub struct ServeArgs {
     /// Address of the Quake 3 / dpmaster master listener (UDP), or `off` [default: 127.0.0.1:27950].
     #[arg(long, value_name = "ADDR")]
     q3master: Option<String>,
+    /// Address of the GGZ lobby listener (TCP), or `off` [default: 127.0.0.1:5688].
+    #[arg(long, value_name = "ADDR")]
+    ggz: Option<String>,
     /// Accept announcements of loopback and private addresses (for LANs and local tests).
     #[arg(long)]
     allow_private: bool,
@@ -62,6 +65,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(q3master) = args.q3master {
         raw.listen.q3master = Some(q3master);
     }
+    if let Some(ggz) = args.ggz {
+        raw.listen.ggz = Some(ggz);
+    }
     if args.allow_private {
         raw.allow_private = Some(true);
     }
@@ -92,6 +98,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .and_then(|l| l.local_addr().ok())
     {
         ready.push_str(&format!("glou listening on q3master udp://{addr}\n"));
+    }
+    if let Some(addr) = listeners.ggz.as_ref().and_then(|l| l.local_addr().ok()) {
+        ready.push_str(&format!("glou listening on ggz tcp://{addr}\n"));
     }
     let mut stdout = std::io::stdout();
     let _ = stdout

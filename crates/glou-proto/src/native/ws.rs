@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::accounts::PresenceDto;
+use super::lobby::LobbyRequest;
 use super::server::{ErrorDetail, ServerDto};
 
 /// What a client sends.
@@ -24,6 +25,9 @@ pub enum ClientMessage {
         id: String,
     },
     Ping {},
+    /// A lobby request (rooms, tables, chat).
+    #[serde(untagged)]
+    Lobby(LobbyRequest),
 }
 
 /// What the server sends (changes are encoded by [`event_message`]).
@@ -118,6 +122,21 @@ mod tests {
         assert!(matches!(m, ClientMessage::Subscribe { since: None, .. }));
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"subscribe"}"#).is_err());
         assert!(serde_json::from_str::<ClientMessage>(r#"{"type":"launch"}"#).is_err());
+        let m: ClientMessage = serde_json::from_str(
+            r#"{"type":"launch","game":0,"seats":[{"kind":"open"},{"kind":"bot","name":"Alfred"}]}"#,
+        )
+        .unwrap();
+        assert!(
+            matches!(m, ClientMessage::Lobby(LobbyRequest::Launch { game: 0, ref seats, .. }) if seats.len() == 2)
+        );
+        let m: ClientMessage =
+            serde_json::from_str(r#"{"type":"table_edit","table":1,"boot":"bob"}"#).unwrap();
+        assert!(matches!(
+            m,
+            ClientMessage::Lobby(LobbyRequest::TableEdit(
+                super::super::lobby::TableEditRequest { table: 1, .. }
+            ))
+        ));
     }
 
     #[test]

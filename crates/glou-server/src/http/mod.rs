@@ -7,6 +7,7 @@ mod auth;
 pub(crate) mod convert;
 mod error;
 mod friends;
+mod lobby_ws;
 mod players;
 mod servers;
 mod ws;
@@ -45,6 +46,7 @@ use error::ApiError;
 pub struct App {
     pub hub: Arc<Hub>,
     pub accounts: Arc<Accounts>,
+    pub lobby: Arc<crate::lobby::LobbyService>,
     /// The statistics each known game keeps.
     pub games: BTreeMap<String, StatsModel>,
     pub trusted: Vec<IpNet>,

@@ -16,6 +16,8 @@ use glou_core::player_hash;
 use tokio::sync::broadcast;
 
 use super::auth::MaybeCaller;
+use super::lobby_ws;
+use crate::lobby::Out;
 use crate::presence::OnlineGuard;
 use axum::response::Response;
 use futures_util::{SinkExt, StreamExt};
@@ -206,10 +208,20 @@ async fn session_task(
         None => None,
     };
 
+    let mut seat: Option<lobby_ws::Seat> = None;
     let dropped = loop {
         let result = tokio::select! {
             msg = stream.next() => match msg {
-                Some(Ok(Message::Text(text))) => on_client_message(&app, &text, &mut subs, &mut streams, &out),
+                Some(Ok(Message::Text(text))) => match serde_json::from_str::<ClientMessage>(&text) {
+                    Err(e) => send(&out, error_message(None, "invalid_message", e.to_string())),
+                    Ok(ClientMessage::Lobby(msg)) => {
+                        match lobby_ws::handle(&app, msg, &mut seat, session.as_ref(), peer).await {
+                            Some(m) => send(&out, m),
+                            None => Ok(()),
+                        }
+                    }
+                    Ok(msg) => on_client_message(&app, msg, &mut subs, &mut streams, &out),
+                },
                 Some(Ok(Message::Binary(_))) => send(&out, error_message(None, "invalid_message", "expected text messages")),
                 Some(Ok(Message::Close(_))) | None => break None,
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
@@ -231,6 +243,20 @@ async fn session_task(
                     Err(broadcast::error::RecvError::Closed) => Ok(()),
                 }
             }
+            lobby_out = async { seat.as_mut().expect("guarded").rx.recv().await }, if seat.is_some() => match lobby_out {
+                Some(Out::Text(t)) => send(&out, Message::text(t.to_string())),
+                // Kicked: out of the lobby, the socket stays.
+                Some(Out::Close(t)) => {
+                    if let Some(s) = seat.take() {
+                        app.lobby.leave_lobby(s.id);
+                    }
+                    send(&out, Message::text(t.to_string()))
+                }
+                None => {
+                    seat = None;
+                    Err(Drop { code: close_code::POLICY, reason: "too slow: the lobby queue filled up" })
+                }
+            },
             _ = keepalive.tick() => send(&out, Message::Ping(Default::default())),
             _ = shutdown.changed() => Err(Drop { code: close_code::AWAY, reason: "server shutting down" }),
         };
@@ -238,6 +264,9 @@ async fn session_task(
             break Some(drop);
         }
     };
+    if let Some(s) = seat {
+        app.lobby.leave_lobby(s.id);
+    }
     app.hub
         .metrics
         .ws_subscriptions
@@ -293,15 +322,11 @@ type Streams = StreamMap<String, BroadcastStream<Arc<Published>>>;
 
 fn on_client_message(
     app: &App,
-    text: &str,
+    msg: ClientMessage,
     subs: &mut Vec<Subscription>,
     streams: &mut Streams,
     out: &mpsc::Sender<Message>,
 ) -> Result<(), Drop> {
-    let msg: ClientMessage = match serde_json::from_str(text) {
-        Ok(m) => m,
-        Err(e) => return send(out, error_message(None, "invalid_message", e.to_string())),
-    };
     match msg {
         ClientMessage::Subscribe { id, filter, since } => {
             let query = ServerQuery::from_json(&filter)
@@ -346,6 +371,7 @@ fn on_client_message(
             send(out, json(&ServerMessage::Unsubscribed { id }))
         }
         ClientMessage::Ping {} => send(out, json(&ServerMessage::Pong {})),
+        ClientMessage::Lobby(_) => unreachable!("lobby requests go to lobby_ws"),
     }
 }
 

@@ -23,6 +23,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     /// The q3master listener, when the test enabled it.
     pub q3: Option<SocketAddr>,
+    /// The GGZ listener (on by default).
+    pub ggz: Option<SocketAddr>,
     pub http: reqwest::Client,
     clock: Arc<AtomicU64>,
     stop: Option<oneshot::Sender<()>>,
@@ -50,6 +52,7 @@ impl TestServer {
         config.data_dir = dir.path().to_path_buf();
         config.http = Some("127.0.0.1:0".parse().unwrap());
         config.q3master = None;
+        config.ggz = Some("127.0.0.1:0".parse().unwrap());
         config.allow_private = true;
         config.expire_interval = Duration::from_millis(10);
         config.persist_interval = Duration::from_millis(20);
@@ -60,6 +63,7 @@ impl TestServer {
         let listeners = Listeners::bind(&config).await.unwrap();
         let addr = listeners.http.as_ref().unwrap().local_addr().unwrap();
         let q3 = listeners.q3master.as_ref().map(|s| s.local_addr().unwrap());
+        let ggz = listeners.ggz.as_ref().map(|s| s.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             glou_server::run(config, store, listeners, async {
@@ -71,6 +75,7 @@ impl TestServer {
         Self {
             addr,
             q3,
+            ggz,
             http: reqwest::Client::new(),
             clock,
             stop: Some(stop),

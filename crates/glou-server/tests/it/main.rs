@@ -3,6 +3,7 @@
 
 mod accounts;
 mod bad_input;
+mod ggz;
 mod harness;
 mod listing;
 mod persistence;

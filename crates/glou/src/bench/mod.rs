@@ -3,6 +3,7 @@
 //! (see docs/benchmarks.md). This module owns the command and the target check.
 
 mod accounts;
+mod ggz;
 pub(crate) mod listing;
 mod pool;
 mod procstat;
@@ -25,6 +26,8 @@ pub(crate) enum BenchCommand {
     Q3(q3::Q3Args),
     /// Load the accounts API: registrations, logins, friend lists, match reports
     Accounts(accounts::AccountsArgs),
+    /// Load any GGZ server (Glou or the original ggzd): guest logins, rooms, chat fan-out
+    Ggz(ggz::GgzArgs),
 }
 
 pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -33,6 +36,7 @@ pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Registry(args) => registry::run(args),
         BenchCommand::Q3(args) => q3::run(args).await,
         BenchCommand::Accounts(args) => accounts::run(args).await,
+        BenchCommand::Ggz(args) => ggz::run(args).await,
     }
 }
 

@@ -2,6 +2,8 @@
 //! optional, unknown fields refused); [`Config`] is the validated, typed result the
 //! server runs with. `glou.example.toml` documents every field.
 
+pub mod lobby;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,7 +14,9 @@ use std::collections::BTreeMap;
 use glou_core::{ListingLimits, RegistryConfig, Source, Timestamp};
 use glou_store::StatsModel;
 use ipnet::IpNet;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+pub use lobby::{GameType, Lobby, RawLobby, RawRoom, Room};
 
 /// Where "now" comes from. The system clock, except in tests that drive time.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -50,9 +54,16 @@ pub struct RawConfig {
     pub q3master: RawQ3,
     #[serde(default)]
     pub accounts: RawAccounts,
-    /// Games Glou keeps statistics for, by name: `[games.tictactoe]`.
+    /// Games Glou knows, by name: `[games.tictactoe]`: their statistics, and for
+    /// lobby games (those with `players`) what GGZ clients are told and the table rules.
     #[serde(default)]
     pub games: BTreeMap<String, RawGame>,
+    #[serde(default)]
+    pub lobby: RawLobby,
+    /// The lobby's rooms, the entry room first. Default: the entry room and a room per
+    /// lobby game.
+    #[serde(default)]
+    pub rooms: Vec<RawRoom>,
 }
 
 /// `[accounts]`: sessions and the limits that protect accounts.
@@ -75,13 +86,56 @@ pub struct RawAccounts {
 }
 
 /// `[games.NAME]`: which statistics a game keeps (GGZ's StatsRecords, StatsRatings,
-/// StatsHighscores). Rankings go by highscore, else rating, else wins − losses.
-#[derive(Clone, Debug, Default, Deserialize)]
+/// StatsHighscores; rankings go by highscore, else rating, else wins − losses), and for
+/// a lobby game its GGZ description (`.dsc`).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawGame {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub records: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ratings: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub highscores: Option<bool>,
+    /// The name players see (GGZ `Name`). Default: the key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub homepage: Option<String>,
+    /// The protocol engine and version GGZ clients match their game modules against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub engine_version: Option<String>,
+    /// Seat counts of a table, a GGZ number list ("2", "2..4"). Makes it a lobby game.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub players: Option<String>,
+    /// Bot counts allowed at a table, a number list. Default none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bots: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spectators: Option<bool>,
+    /// Players see each other's addresses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peers: Option<bool>,
+    /// Players may leave while the game plays. Default false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_leave: Option<bool>,
+    /// A table ends when its last player leaves. Default true.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kill_when_empty: Option<bool>,
+    /// Bot name → bot class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub named_bots: Option<BTreeMap<String, String>>,
+    /// The game module's program and arguments, run per table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub executable: Option<Vec<String>>,
 }
 
 /// Sessions and account protection.
@@ -103,6 +157,8 @@ pub struct RawListen {
     pub http: Option<String>,
     /// Quake 3 / dpmaster master protocol (UDP). Default `127.0.0.1:27950`.
     pub q3master: Option<String>,
+    /// GGZ client–server protocol (TCP). Default `127.0.0.1:5688`.
+    pub ggz: Option<String>,
 }
 
 /// `[q3master]`: the Quake 3 master protocol.
@@ -168,8 +224,10 @@ pub struct Config {
     pub accounts: AccountsConfig,
     /// The statistics each known game keeps.
     pub games: BTreeMap<String, StatsModel>,
+    pub lobby: Lobby,
     pub http: Option<SocketAddr>,
     pub q3master: Option<SocketAddr>,
+    pub ggz: Option<SocketAddr>,
     pub q3: crate::q3master::Q3Config,
     pub allow_private: bool,
     pub trusted: Vec<IpNet>,
@@ -186,6 +244,7 @@ impl std::fmt::Debug for Config {
             .field("data_dir", &self.data_dir)
             .field("http", &self.http)
             .field("q3master", &self.q3master)
+            .field("ggz", &self.ggz)
             .field("allow_private", &self.allow_private)
             .field("trusted", &self.trusted)
             .field("registry", &self.registry)
@@ -200,6 +259,7 @@ pub struct ConfigError(String);
 
 pub const DEFAULT_HTTP: &str = "127.0.0.1:5680";
 pub const DEFAULT_Q3MASTER: &str = "127.0.0.1:27950";
+pub const DEFAULT_GGZ: &str = "127.0.0.1:5688";
 
 impl RawConfig {
     /// Parses a TOML document.
@@ -312,33 +372,30 @@ impl RawConfig {
             )?,
             avatar_max_bytes: positive("accounts.avatar_max_bytes", a.avatar_max_bytes, 2 << 20)?,
         };
-        // TicTacToe ships with Glou; the configuration may change its statistics.
-        let mut games = BTreeMap::from([(
-            "tictactoe".to_string(),
-            StatsModel {
-                records: true,
-                ratings: true,
-                highscores: false,
-            },
-        )]);
-        for (name, g) in &self.games {
+        for name in self.games.keys() {
             ListingLimits::default()
                 .check_ident("game", name)
                 .map_err(|e| ConfigError(format!("games: {name:?}: {e}")))?;
-            games.insert(
-                name.clone(),
-                StatsModel {
-                    records: g.records.unwrap_or(true),
-                    ratings: g.ratings.unwrap_or(false),
-                    highscores: g.highscores.unwrap_or(false),
-                },
-            );
         }
+        let (imported_games, imported_rooms) = match &self.lobby.ggz_dir {
+            Some(dir) => {
+                lobby::import_ggz(dir).map_err(|e| ConfigError(format!("lobby.ggz_dir: {e}")))?
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        // TicTacToe ships with Glou; the configuration may change it.
+        let raw_games = lobby::merged_games(&self.games, imported_games);
+        let games = raw_games
+            .iter()
+            .map(|(name, g)| (name.clone(), lobby::stats_model(g)))
+            .collect();
+        let lobby = lobby::validate(self.lobby, &raw_games, self.rooms, imported_rooms)?;
         Ok(Config {
             data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("glou-data")),
             store: self.store,
             accounts,
             games,
+            lobby,
             http: listen_addr(
                 "listen.http",
                 self.listen.http.as_deref().unwrap_or(DEFAULT_HTTP),
@@ -346,6 +403,10 @@ impl RawConfig {
             q3master: listen_addr(
                 "listen.q3master",
                 self.listen.q3master.as_deref().unwrap_or(DEFAULT_Q3MASTER),
+            )?,
+            ggz: listen_addr(
+                "listen.ggz",
+                self.listen.ggz.as_deref().unwrap_or(DEFAULT_GGZ),
             )?,
             q3,
             allow_private: self.allow_private.unwrap_or(false),

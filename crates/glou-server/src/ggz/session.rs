@@ -1,0 +1,701 @@
+//! One GGZ connection: the greeting, then either a player's session (login, then
+//! requests translated into lobby calls, with the lobby's messages written back in
+//! order) or a CHANNEL connection handed to the lobby for the player's table. Lag is
+//! measured with PING/PONG on the connection's own timer.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use glou_core::lobby::{PlayerId, ReseatAction, SeatKind, SeatSpec, TableEdit, TableSpec};
+use glou_proto::ggz::client::{self, AdminAction, ListType};
+use glou_proto::ggz::server::{
+    GameAbout, GameInfo, ResultAction, ResultCode, RoomInfo, SeatPlayerInfo,
+};
+use glou_proto::ggz::{
+    ClientDecoder, ClientItem, ClientMessage, Limits, SESSION_END, SeatType, ServerMessage,
+    XmlError,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tracing::{debug, info};
+
+use super::Ggz;
+use super::login::{self, LoggedIn};
+use super::translate;
+use crate::lobby::{LobbyService, Out};
+
+/// Time to log in (or name a channel) before the connection is closed.
+const LOGIN_TIMEOUT: Duration = Duration::from_secs(60);
+/// The first lag measurement, after login.
+const FIRST_PING: Duration = Duration::from_secs(5);
+/// A write that takes longer than this means the client stopped reading.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Bytes written in one go when draining the lobby's queue.
+const BATCH: usize = 64 * 1024;
+
+/// The `ID` of the greeting: GGZ servers send `GGZ-<version>`.
+fn server_id() -> String {
+    format!("GGZ-glou-{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// A logged-in player's side of the session (the lobby's queue to it is kept apart,
+/// so that reading the socket and the queue can wait side by side).
+struct Player {
+    login: LoggedIn,
+    ping: Ping,
+}
+
+/// The lag measurement: a PING is due at `due`, or one is out since `sent`.
+struct Ping {
+    due: Instant,
+    sent: Option<Instant>,
+    class: u8,
+}
+
+enum Next {
+    Go,
+    /// Close the connection (after writing what is queued).
+    Close,
+    /// The connection became the named player's game channel.
+    Channel(PlayerId),
+}
+
+pub(super) async fn run(
+    stream: TcpStream,
+    peer: SocketAddr,
+    ggz: Arc<Ggz>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let lobby = ggz.lobby.clone();
+    let settings = &lobby.settings;
+    let (mut rd, mut wr) = stream.into_split();
+    let mut hello = String::new();
+    if lobby.read(|core| core.online()) >= settings.max_clients {
+        hello.push_str("<?xml version='1.0' encoding='UTF-8'?>\n");
+        ServerMessage::ServerFull {
+            id: server_id(),
+            name: settings.server_name.clone(),
+        }
+        .encode(&mut hello);
+        let _ = write(&mut wr, hello.as_bytes()).await;
+        return;
+    }
+    ServerMessage::Greeting {
+        id: server_id(),
+        name: settings.server_name.clone(),
+        tls: false,
+        chat_len: u32::try_from(settings.core.chat_len).unwrap_or(u32::MAX),
+    }
+    .encode(&mut hello);
+    if write(&mut wr, hello.as_bytes()).await.is_err() {
+        return;
+    }
+    let mut decoder = ClientDecoder::new(Limits::default());
+    let mut player: Option<Player> = None;
+    let (mut rx, mut new_rx) = (None, None);
+    let mut channel: Option<PlayerId> = None;
+    let mut buf = [0u8; 1024];
+    let login_deadline = Instant::now() + LOGIN_TIMEOUT;
+    let mut batch = Vec::new();
+    let ended = loop {
+        let deadline = match &player {
+            Some(p) => p.ping.deadline(&lobby),
+            None => login_deadline,
+        };
+        let next = tokio::select! {
+            read = rd.read(&mut buf) => match read {
+                Ok(0) | Err(_) => Next::Close,
+                Ok(n) => {
+                    decoder.feed(&buf[..n]);
+                    let mut s = Input { lobby: &lobby, peer, wr: &mut wr, player: &mut player, rx: &mut new_rx, channel: &mut channel };
+                    s.drain(&mut decoder).await
+                }
+            },
+            out = recv(&mut rx) => match out {
+                Some(out) => flush(&mut wr, &mut rx, out, &mut batch).await,
+                // The lobby let go of this player (too slow, or kicked).
+                None => Next::Close,
+            },
+            () = tokio::time::sleep_until(deadline) => match &mut player {
+                Some(p) => {
+                    p.ping.tick(&lobby, p.login.id);
+                    Next::Go
+                }
+                None => {
+                    debug!("no login in time");
+                    Next::Close
+                }
+            },
+            () = stopped(&mut stop) => Next::Close,
+        };
+        if new_rx.is_some() {
+            rx = new_rx.take();
+        }
+        match next {
+            Next::Go => {}
+            Next::Close => break None,
+            Next::Channel(id) => break Some(id),
+        }
+    };
+    // Whatever the lobby queued before the end (the answer to a last request, the
+    // closing `</SESSION>`) still goes out.
+    if let Some(mut rx) = rx {
+        while let Ok(out) = rx.try_recv() {
+            let (Out::Text(t) | Out::Close(t)) = out;
+            batch.extend_from_slice(t.as_bytes());
+        }
+        if !batch.is_empty() {
+            let _ = write(&mut wr, &batch).await;
+        }
+    }
+    if let Some(p) = player {
+        lobby.leave_lobby(p.login.id);
+        login::logged_out(&lobby, &p.login).await;
+        info!(player = %p.login.name, "ggz: logged out");
+    }
+    if let Some(id) = ended {
+        let leftover = decoder.into_remaining();
+        match rd.reunite(wr) {
+            Ok(stream) => lobby.hold_channel(id, stream, leftover),
+            Err(e) => debug!(error = %e, "reuniting a channel"),
+        }
+    }
+}
+
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|&s| s).await;
+}
+
+/// The next message the lobby queued for this player (never, before login).
+async fn recv(rx: &mut Option<mpsc::Receiver<Out>>) -> Option<Out> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Writes a queued message and whatever else is queued behind it, in one write.
+async fn flush(
+    wr: &mut OwnedWriteHalf,
+    rx: &mut Option<mpsc::Receiver<Out>>,
+    first: Out,
+    batch: &mut Vec<u8>,
+) -> Next {
+    /// Appends a message; true if the connection closes after it.
+    fn push(out: Out, batch: &mut Vec<u8>) -> bool {
+        let (Out::Text(t) | Out::Close(t)) = &out;
+        batch.extend_from_slice(t.as_bytes());
+        matches!(out, Out::Close(_))
+    }
+    let mut close = push(first, batch);
+    if let Some(rx) = rx {
+        while batch.len() < BATCH && !close {
+            match rx.try_recv() {
+                Ok(out) => close = push(out, batch),
+                Err(_) => break,
+            }
+        }
+    }
+    let written = write(wr, batch).await;
+    batch.clear();
+    if batch.capacity() > 4 * BATCH {
+        *batch = Vec::new();
+    }
+    if written.is_err() || close {
+        Next::Close
+    } else {
+        Next::Go
+    }
+}
+
+async fn write(wr: &mut OwnedWriteHalf, bytes: &[u8]) -> std::io::Result<()> {
+    match tokio::time::timeout(WRITE_TIMEOUT, wr.write_all(bytes)).await {
+        Ok(result) => result,
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the client stopped reading",
+        )),
+    }
+}
+
+/// What handling the input needs of the session.
+struct Input<'a> {
+    lobby: &'a Arc<LobbyService>,
+    peer: SocketAddr,
+    wr: &'a mut OwnedWriteHalf,
+    player: &'a mut Option<Player>,
+    /// Where a login puts the lobby's queue to the new player.
+    rx: &'a mut Option<mpsc::Receiver<Out>>,
+    channel: &'a mut Option<PlayerId>,
+}
+
+impl Input<'_> {
+    /// Handles every complete message the decoder holds.
+    async fn drain(&mut self, decoder: &mut ClientDecoder) -> Next {
+        loop {
+            let item = match decoder.next() {
+                Ok(Some(item)) => item,
+                Ok(None) => return Next::Go,
+                Err(e) => {
+                    let code = match e {
+                        XmlError::BadXml(_) => ResultCode::BadXml,
+                        XmlError::TooLong => ResultCode::BadOptions,
+                    };
+                    debug!(error = %e, "ggz: closing on bad input");
+                    self.reply(result(ResultAction::Protocol, code)).await;
+                    return Next::Close;
+                }
+            };
+            let next = match item {
+                ClientItem::SessionStart => Next::Go,
+                ClientItem::SessionEnd => {
+                    self.reply(SESSION_END.to_string()).await;
+                    match self.channel {
+                        Some(id) => Next::Channel(*id),
+                        None => Next::Close,
+                    }
+                }
+                ClientItem::Message(msg) => match self.player {
+                    Some(p) => {
+                        on_message(self.lobby, p, msg).await;
+                        Next::Go
+                    }
+                    None => self.before_login(msg).await,
+                },
+            };
+            if !matches!(next, Next::Go) {
+                return next;
+            }
+        }
+    }
+
+    /// Sends a reply: through the lobby's queue once logged in (so it keeps its place
+    /// among the lobby's messages), straight to the socket before.
+    async fn reply(&mut self, text: String) {
+        match self.player {
+            Some(p) => self.lobby.send(p.login.id, text),
+            None => {
+                let _ = write(self.wr, text.as_bytes()).await;
+            }
+        }
+    }
+
+    /// A message before login: LOGIN, CHANNEL, PING; the rest is refused.
+    async fn before_login(&mut self, msg: ClientMessage) -> Next {
+        let lobby = self.lobby;
+        let refuse = |action| result(action, ResultCode::NotLoggedIn);
+        let text = match msg {
+            ClientMessage::Login {
+                kind,
+                name,
+                password,
+                email,
+            } => match login::login(lobby, self.peer, kind, name, password, email).await {
+                Ok((logged, rx)) => {
+                    let id = logged.id;
+                    info!(player = %logged.name, "ggz: logged in");
+                    let answer = match &logged.new_password {
+                        Some(pw) => ServerMessage::LoginNew {
+                            code: ResultCode::Ok,
+                            password: Some(pw.clone()),
+                        },
+                        None => ServerMessage::Result {
+                            action: ResultAction::Login,
+                            code: ResultCode::Ok,
+                        },
+                    };
+                    lobby.send(id, encode(&answer));
+                    lobby.send(id, motd(lobby));
+                    *self.rx = Some(rx);
+                    *self.player = Some(Player {
+                        login: logged,
+                        ping: Ping {
+                            due: Instant::now() + FIRST_PING,
+                            sent: None,
+                            class: 1,
+                        },
+                    });
+                    return Next::Go;
+                }
+                Err(answer) => encode(&answer),
+            },
+            ClientMessage::Channel { id } => {
+                // The protocol carries no proof: the player must be logged in over GGZ
+                // from the same address.
+                match id.as_deref().and_then(|name| lobby.find(name)) {
+                    Some((player_id, ip)) if ip == self.peer.ip() => {
+                        *self.channel = Some(player_id);
+                        return Next::Go;
+                    }
+                    _ => {
+                        let text = result(ResultAction::Channel, ResultCode::UsrLookup);
+                        let _ = write(self.wr, text.as_bytes()).await;
+                        return Next::Close;
+                    }
+                }
+            }
+            ClientMessage::Ping { id } => encode(&ServerMessage::Pong { id }),
+            ClientMessage::Language(_)
+            | ClientMessage::Pong { .. }
+            | ClientMessage::Unknown { .. }
+            | ClientMessage::Motd
+            | ClientMessage::Info { .. }
+            | ClientMessage::Rankings => return Next::Go,
+            ClientMessage::List { .. } => refuse(ResultAction::List),
+            ClientMessage::Enter { .. } => refuse(ResultAction::Enter),
+            ClientMessage::Chat { .. } => refuse(ResultAction::Chat),
+            ClientMessage::Launch { .. } => refuse(ResultAction::Launch),
+            ClientMessage::Join { .. } => refuse(ResultAction::Join),
+            ClientMessage::Leave { .. } => refuse(ResultAction::Leave),
+            ClientMessage::Reseat { .. } => refuse(ResultAction::Reseat),
+            ClientMessage::Update { .. } => refuse(ResultAction::Update),
+            ClientMessage::Admin { .. } | ClientMessage::AdminPerm { .. } => {
+                refuse(ResultAction::Admin)
+            }
+            ClientMessage::TlsStart => result(ResultAction::Protocol, ResultCode::BadOptions),
+        };
+        self.reply(text).await;
+        Next::Go
+    }
+}
+
+fn result(action: ResultAction, code: ResultCode) -> String {
+    encode(&ServerMessage::Result { action, code })
+}
+
+fn encode(m: &ServerMessage) -> String {
+    let mut out = String::new();
+    m.encode(&mut out);
+    out
+}
+
+pub(super) fn motd(lobby: &LobbyService) -> String {
+    encode(&ServerMessage::Motd {
+        url: lobby.settings.web_motd.clone(),
+        text: lobby.motd(),
+    })
+}
+
+/// A request of a logged-in player.
+async fn on_message(lobby: &Arc<LobbyService>, p: &mut Player, msg: ClientMessage) {
+    let id = p.login.id;
+    let send = |m: ServerMessage| lobby.send(id, encode(&m));
+    let bad = |action| lobby.send(id, result(action, ResultCode::BadOptions));
+    match msg {
+        ClientMessage::Login { .. } => send(ServerMessage::Result {
+            action: ResultAction::Login,
+            code: ResultCode::AlreadyLoggedIn,
+        }),
+        ClientMessage::Language(_) | ClientMessage::Unknown { .. } => {}
+        ClientMessage::List { kind, full } => list(lobby, id, kind, full),
+        ClientMessage::Enter { room } => match room.and_then(|r| u32::try_from(r).ok()) {
+            Some(room) => {
+                let standing = lobby
+                    .standing(&p.login.name, p.login.account.is_some(), room)
+                    .await;
+                lobby.with(|core| core.enter(id, room, standing));
+            }
+            None => lobby.send(id, result(ResultAction::Enter, ResultCode::BadOptions)),
+        },
+        ClientMessage::Chat { kind, to, text } => {
+            let now = lobby.hub.now();
+            let kind = translate::chat_kind(kind.as_ref());
+            lobby.with(|core| core.chat(id, kind, to.as_deref(), &text, now));
+        }
+        ClientMessage::Ping { id: ping } => send(ServerMessage::Pong { id: ping }),
+        ClientMessage::Pong { .. } => p.ping.pong(lobby, id),
+        ClientMessage::Motd => lobby.send(id, motd(lobby)),
+        ClientMessage::Launch { table } => match table.and_then(|t| table_spec(&t)) {
+            Some(spec) => lobby.with(|core| core.launch(id, spec)),
+            None => bad(ResultAction::Launch),
+        },
+        ClientMessage::Join {
+            table,
+            spectator,
+            seat,
+        } => match table.and_then(|t| u32::try_from(t).ok()) {
+            Some(table) => {
+                let seat = seat.and_then(|s| u32::try_from(s).ok());
+                lobby.with(|core| core.join(id, table, spectator, seat));
+            }
+            None => send(ServerMessage::Result {
+                action: ResultAction::Join,
+                code: ResultCode::NoTable,
+            }),
+        },
+        ClientMessage::Leave { force, .. } => lobby.with(|core| core.leave(id, force)),
+        ClientMessage::Reseat { action, seat } => {
+            let action = match action {
+                Some(client::ReseatAction::Sit) => Some(ReseatAction::Sit),
+                Some(client::ReseatAction::Stand) => Some(ReseatAction::Stand),
+                Some(client::ReseatAction::Move) => Some(ReseatAction::Move),
+                Some(client::ReseatAction::Unknown(_)) | None => None,
+            };
+            match action {
+                Some(action) => {
+                    let seat = seat.and_then(|s| u32::try_from(s).ok());
+                    lobby.with(|core| core.reseat(id, action, seat));
+                }
+                None => bad(ResultAction::Reseat),
+            }
+        }
+        ClientMessage::Update {
+            kind,
+            action,
+            table,
+            ..
+        } => match table_edit(kind.as_deref(), action.as_deref(), table) {
+            Some((table, edit)) => lobby.with(|core| core.edit_table(id, table, edit)),
+            None => bad(ResultAction::Update),
+        },
+        ClientMessage::Admin {
+            action,
+            player,
+            reason,
+        } => {
+            let action = match action {
+                Some(AdminAction::Gag) => Some(glou_core::lobby::AdminAction::Gag),
+                Some(AdminAction::Ungag) => Some(glou_core::lobby::AdminAction::Ungag),
+                Some(AdminAction::Kick) => Some(glou_core::lobby::AdminAction::Kick),
+                Some(AdminAction::Ban | AdminAction::Unknown(_)) | None => None,
+            };
+            match (action, player) {
+                (Some(action), Some(target)) => {
+                    lobby
+                        .admin(id, action, &target, reason.as_deref().unwrap_or(""))
+                        .await
+                }
+                _ => bad(ResultAction::Admin),
+            }
+        }
+        ClientMessage::AdminPerm {
+            player,
+            perm,
+            value,
+        } => {
+            let code =
+                login::admin_perm(lobby, id, player.as_deref(), perm.as_deref(), value).await;
+            send(ServerMessage::Result {
+                action: ResultAction::Admin,
+                code,
+            });
+        }
+        ClientMessage::Info { seat } => {
+            if let Some(info) = info(lobby, id, seat) {
+                send(ServerMessage::Info(info));
+            }
+        }
+        ClientMessage::Rankings => {
+            if let Some(rankings) = login::rankings(lobby, id).await {
+                send(ServerMessage::Rankings(rankings));
+            }
+        }
+        ClientMessage::Channel { .. } => bad(ResultAction::Channel),
+        ClientMessage::TlsStart => bad(ResultAction::Protocol),
+    }
+}
+
+/// `<LIST>`: the answer, or GGZ's errors (an unknown TYPE is a protocol error).
+fn list(lobby: &LobbyService, id: PlayerId, kind: Option<ListType>, full: bool) {
+    let settings = &lobby.settings;
+    let text = lobby.read(|core| {
+        let in_room = |f: &dyn Fn(u32) -> ServerMessage| match core.room_of(id) {
+            Some(room) => encode(&f(room)),
+            None => result(ResultAction::List, ResultCode::NotInRoom),
+        };
+        match kind {
+            None => result(ResultAction::List, ResultCode::BadOptions),
+            Some(ListType::Unknown(_)) => result(ResultAction::Protocol, ResultCode::BadOptions),
+            Some(ListType::Game) => encode(&ServerMessage::GameList(
+                (0..)
+                    .zip(&settings.games)
+                    .map(|(gid, g)| GameInfo {
+                        id: gid,
+                        name: g.name.clone(),
+                        version: g.version.clone(),
+                        engine: g.engine.clone(),
+                        engine_version: g.engine_version.clone(),
+                        players: g.players.to_string(),
+                        bots: g.bots.to_string(),
+                        spectators: g.spectators,
+                        peers: g.peers,
+                        named_bots: g.named_bots.clone(),
+                        about: full.then(|| GameAbout {
+                            author: g.author.clone(),
+                            url: g.homepage.clone(),
+                            desc: g.description.clone(),
+                        }),
+                    })
+                    .collect(),
+            )),
+            Some(ListType::Room) => encode(&ServerMessage::RoomList(
+                core.rooms()
+                    .into_iter()
+                    .map(|r| {
+                        let room = &settings.rooms[r.id as usize];
+                        RoomInfo {
+                            id: i32::try_from(r.id).unwrap_or(i32::MAX),
+                            name: room.name.clone(),
+                            game: r.game.map_or(-1, |g| i32::try_from(g).unwrap_or(-1)),
+                            players: r.players,
+                            desc: full.then(|| room.description.clone()),
+                        }
+                    })
+                    .collect(),
+            )),
+            Some(ListType::Player) => in_room(&|room| ServerMessage::PlayerList {
+                room: i32::try_from(room).unwrap_or(i32::MAX),
+                players: core
+                    .players(room)
+                    .iter()
+                    .map(translate::player_info)
+                    .collect(),
+            }),
+            Some(ListType::Table) => in_room(&|room| ServerMessage::TableList {
+                room: i32::try_from(room).unwrap_or(i32::MAX),
+                tables: core
+                    .tables(room)
+                    .iter()
+                    .map(translate::table_info)
+                    .collect(),
+            }),
+        }
+    });
+    lobby.send(id, text);
+}
+
+/// A `<TABLE>` of `LAUNCH`: seats not listed are open; at most 32 seats.
+fn table_spec(t: &client::TableSpec) -> Option<TableSpec> {
+    let count = match t.seats {
+        Some(n) => usize::try_from(n).ok()?,
+        None => t.seat_list.len(),
+    };
+    if count > 32 {
+        return None;
+    }
+    let mut seats = vec![
+        SeatSpec {
+            kind: SeatKind::Open,
+            name: None,
+        };
+        count
+    ];
+    for s in &t.seat_list {
+        let num = usize::try_from(s.num?).ok()?;
+        *seats.get_mut(num)? = seat_spec(s)?;
+    }
+    Some(TableSpec {
+        game: t.game.and_then(|g| usize::try_from(g).ok()),
+        desc: t.desc.clone().unwrap_or_default(),
+        seats,
+    })
+}
+
+fn seat_spec(s: &client::SeatSpec) -> Option<SeatSpec> {
+    let kind = match s.kind? {
+        SeatType::Open => SeatKind::Open,
+        SeatType::Bot => SeatKind::Bot,
+        SeatType::Reserved => SeatKind::Reserved,
+        SeatType::None | SeatType::Player | SeatType::Abandoned => return None,
+    };
+    Some(SeatSpec {
+        kind,
+        name: s.name.clone().filter(|n| !n.is_empty()),
+    })
+}
+
+/// A client `<UPDATE TYPE='table' ACTION='desc|seat|boot'>`.
+fn table_edit(
+    kind: Option<&str>,
+    action: Option<&str>,
+    table: Option<client::TableSpec>,
+) -> Option<(u32, TableEdit)> {
+    if !kind?.eq_ignore_ascii_case("table") {
+        return None;
+    }
+    let table = table?;
+    let id = u32::try_from(table.id?).ok()?;
+    let action = action?.to_ascii_lowercase();
+    let edit = match action.as_str() {
+        "desc" => TableEdit::Desc(table.desc.unwrap_or_default()),
+        "seat" => {
+            let s = table.seat_list.first()?;
+            TableEdit::Seat {
+                num: u32::try_from(s.num?).ok()?,
+                seat: seat_spec(s)?,
+            }
+        }
+        "boot" => TableEdit::Boot {
+            name: table.seat_list.first()?.name.clone()?,
+        },
+        _ => return None,
+    };
+    Some((id, edit))
+}
+
+/// `<INFO>`: who sits at the player's table (or one seat of it).
+fn info(lobby: &LobbyService, id: PlayerId, seat: Option<i64>) -> Option<Vec<SeatPlayerInfo>> {
+    let seated = lobby.read(|core| {
+        let (_, room, table) = core.game_at(id)?;
+        Some(core.seated(room, table))
+    })?;
+    Some(
+        seated
+            .into_iter()
+            .filter(|(num, _)| seat.is_none_or(|s| i64::from(*num) == s))
+            .map(|(num, _)| SeatPlayerInfo {
+                seat: i32::try_from(num).unwrap_or(i32::MAX),
+                ..SeatPlayerInfo::default()
+            })
+            .collect(),
+    )
+}
+
+impl Ping {
+    /// When the session must next look at the lag.
+    fn deadline(&self, lobby: &LobbyService) -> Instant {
+        match self.sent {
+            None => self.due,
+            Some(sent) => match lobby.settings.lag_classes.get(usize::from(self.class) - 1) {
+                Some(threshold) => sent + *threshold,
+                // Already in the worst class: nothing to do until the PONG.
+                None => sent + Duration::from_secs(86_400),
+            },
+        }
+    }
+
+    /// The deadline passed: send a PING, or raise the lag class of an unanswered one.
+    fn tick(&mut self, lobby: &LobbyService, id: PlayerId) {
+        match self.sent {
+            None => {
+                self.sent = Some(Instant::now());
+                lobby.send(id, encode(&ServerMessage::Ping { id: None }));
+            }
+            Some(_) => {
+                self.class = (self.class + 1).min(5);
+                let class = self.class;
+                lobby.with(|core| core.set_lag(id, class));
+            }
+        }
+    }
+
+    /// The PONG came: the lag class from the round trip, the next PING later.
+    fn pong(&mut self, lobby: &LobbyService, id: PlayerId) {
+        let Some(sent) = self.sent.take() else { return };
+        let rtt = sent.elapsed();
+        let above = lobby
+            .settings
+            .lag_classes
+            .iter()
+            .filter(|t| rtt >= **t)
+            .count();
+        self.class = 1 + u8::try_from(above).unwrap_or(4);
+        let class = self.class;
+        lobby.with(|core| core.set_lag(id, class));
+        self.due = Instant::now() + lobby.settings.ping_interval;
+    }
+}
