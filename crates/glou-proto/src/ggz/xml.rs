@@ -150,7 +150,9 @@ impl XmlReader {
     }
 
     /// Appends input. Call [`next`](Self::next) until it returns `Ok(None)` before
-    /// feeding more: the reader only bounds what it has looked at.
+    /// feeding more: the reader only bounds what it has looked at. After
+    /// `SessionEnd` the bytes are kept, unbounded, for `into_remaining`: stop reading
+    /// the socket then. After an error they are dropped.
     pub fn feed(&mut self, bytes: &[u8]) {
         if matches!(self.phase, Phase::Failed(_)) {
             return;

@@ -98,6 +98,14 @@ impl Scanner {
                     }
                     None
                 }
+                State::Name | State::AttrName | State::EndName if is_name_char(w[self.off]) => {
+                    // A run of name characters changes nothing: skip it at once.
+                    self.off += w[self.off..]
+                        .iter()
+                        .take_while(|&&b| is_name_char(b))
+                        .count();
+                    None
+                }
                 _ => {
                     let b = w[self.off];
                     self.off += 1;
@@ -203,8 +211,19 @@ fn is_name_start(b: u8) -> bool {
 }
 
 fn is_name_char(b: u8) -> bool {
-    is_name_start(b) || b.is_ascii_digit() || b == b'-' || b == b'.'
+    NAME_CHARS[usize::from(b)]
 }
+
+const NAME_CHARS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || matches!(c, b'_' | b':' | b'-' | b'.') || c >= 0x80;
+        b += 1;
+    }
+    table
+};
 
 /// The upper-cased name of a complete start or end tag (`<NAME…` / `</NAME…`), and
 /// where the name ends.
@@ -270,7 +289,10 @@ pub(super) fn attributes(
 /// Checked UTF-8 made of characters XML allows.
 pub(super) fn utf8(bytes: &[u8]) -> Result<&str, XmlError> {
     let s = std::str::from_utf8(bytes).map_err(|_| bad("invalid UTF-8"))?;
-    if s.chars().any(|c| !is_xml_char(c)) {
+    let controls = bytes
+        .iter()
+        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'));
+    if controls || (!s.is_ascii() && s.contains(['\u{fffe}', '\u{ffff}'])) {
         return Err(bad("a character XML does not allow"));
     }
     Ok(s)
