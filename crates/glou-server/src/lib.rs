@@ -166,12 +166,9 @@ pub async fn run(
         })?),
         None => None,
     };
-    let ggz_task = listeners.ggz.map(|listener| {
-        let ggz = Arc::new(ggz::Ggz {
-            lobby: lobby.clone(),
-        });
-        tokio::spawn(ggz::serve(listener, ggz, front_stopped.clone()))
-    });
+    let ggz_task = listeners
+        .ggz
+        .map(|listener| tokio::spawn(ggz::serve(listener, lobby.clone(), front_stopped.clone())));
     let lobby_task = tokio::spawn(lobby_loop(lobby.clone(), front_stopped.clone()));
     let expiry_task = tokio::spawn(expire_loop(
         hub.clone(),

@@ -48,10 +48,6 @@ impl Counts {
     pub fn contains(self, n: u32) -> bool {
         n <= 32 && self.0 & 1 << n != 0
     }
-
-    pub fn max(self) -> u32 {
-        63 - self.0.leading_zeros().min(63)
-    }
 }
 
 /// The rules of a game type that the lobby enforces.

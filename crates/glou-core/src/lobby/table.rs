@@ -215,6 +215,18 @@ impl Lobby {
             .unwrap_or_default()
     }
 
+    /// Tables on the server, and how many of them have an open seat (the MOTD's `%g`
+    /// and `%G`), without building any view.
+    pub fn table_counts(&self) -> (usize, usize) {
+        let open = self
+            .rooms
+            .iter()
+            .flat_map(|r| r.tables.values())
+            .filter(|t| t.seats.iter().any(|s| s.kind == SeatKind::Open))
+            .count();
+        (self.tables, open)
+    }
+
     /// The table of a room, as listed.
     pub fn table(&self, room: RoomId, id: TableId) -> Option<TableView> {
         Some(self.rooms.get(room as usize)?.tables.get(&id)?.view())

@@ -18,15 +18,10 @@ use crate::metrics::ListenerLabels;
 
 pub use translate::event as encode_event;
 
-/// What every GGZ connection shares.
-pub struct Ggz {
-    pub lobby: Arc<LobbyService>,
-}
-
 /// Accepts connections until `stop` turns true.
 pub async fn serve(
     listener: TcpListener,
-    ggz: Arc<Ggz>,
+    lobby: Arc<LobbyService>,
     stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
     if let Ok(addr) = listener.local_addr() {
@@ -47,19 +42,13 @@ pub async fn serve(
             () = crate::stopped(stop.clone()) => return Ok(()),
         };
         let _ = stream.set_nodelay(true);
-        let ggz = ggz.clone();
+        let lobby = lobby.clone();
         let stop = stop.clone();
-        let gauge = ggz
-            .lobby
-            .hub
-            .metrics
-            .connections
-            .get_or_create(&labels)
-            .clone();
+        let gauge = lobby.hub.metrics.connections.get_or_create(&labels).clone();
         gauge.inc();
         tokio::spawn(async move {
             let span = tracing::debug_span!("ggz", proto = "ggz", %peer);
-            tracing::Instrument::instrument(session::run(stream, peer, ggz, stop), span).await;
+            tracing::Instrument::instrument(session::run(stream, peer, lobby, stop), span).await;
             gauge.dec();
         });
     }

@@ -23,7 +23,6 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::{debug, info};
 
-use super::Ggz;
 use super::login::{self, LoggedIn};
 use super::translate;
 use crate::lobby::{LobbyService, Out};
@@ -67,10 +66,9 @@ enum Next {
 pub(super) async fn run(
     stream: TcpStream,
     peer: SocketAddr,
-    ggz: Arc<Ggz>,
+    lobby: Arc<LobbyService>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let lobby = ggz.lobby.clone();
     let settings = &lobby.settings;
     let (mut rd, mut wr) = stream.into_split();
     let mut hello = String::new();

@@ -371,7 +371,8 @@ fn on_client_message(
             send(out, json(&ServerMessage::Unsubscribed { id }))
         }
         ClientMessage::Ping {} => send(out, json(&ServerMessage::Pong {})),
-        ClientMessage::Lobby(_) => unreachable!("lobby requests go to lobby_ws"),
+        // The caller hands lobby requests to `lobby_ws` before this is reached.
+        ClientMessage::Lobby(_) => Ok(()),
     }
 }
 

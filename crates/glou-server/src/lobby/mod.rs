@@ -147,11 +147,6 @@ impl LobbyService {
         self.with(|core| core.set_channel(id, true));
     }
 
-    /// Takes a player's game channel (for their table's game).
-    pub fn take_channel(&self, id: PlayerId) -> Option<Channel> {
-        self.channels.lock().remove(&id)
-    }
-
     /// Whether the player is still logged in (a kick or a drop ends it).
     pub fn is_in(&self, id: PlayerId) -> bool {
         self.state.lock().conns.contains_key(&id)
@@ -312,22 +307,7 @@ impl LobbyService {
 
     /// The MOTD with its `%` codes filled in.
     pub fn motd(&self) -> String {
-        let (players, tables, open) = self.read(|core| {
-            let rooms = core.rooms();
-            let (mut tables, mut open) = (0, 0);
-            for r in &rooms {
-                for t in core.tables(r.id) {
-                    tables += 1;
-                    if t.seats
-                        .iter()
-                        .any(|s| s.kind == glou_core::lobby::SeatKind::Open)
-                    {
-                        open += 1;
-                    }
-                }
-            }
-            (core.online(), tables, open)
-        });
+        let (players, (tables, open)) = self.read(|core| (core.online(), core.table_counts()));
         let now = self.hub.now();
         motd::render(
             &self.settings.motd,
