@@ -489,7 +489,11 @@ fn table_ids_are_the_lowest_free_from_one_and_limits_hold() {
         [1, 2],
         "max_tables is 2 per room"
     );
-    assert_eq!(l.table_counts(), (2, 2), "two tables, each with a seat open");
+    assert_eq!(
+        l.table_counts(),
+        (2, 2),
+        "two tables, each with a seat open"
+    );
     assert!(heard(&mut l, ps[2]).contains(&err(Action::Launch, LobbyError::RoomFull)));
     l.leave(ps[0], false);
     l.launch(ps[2], seats(&[SeatKind::Open, SeatKind::Open]));
