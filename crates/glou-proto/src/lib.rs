@@ -2,5 +2,6 @@
 //! protocol. Pure data and codecs: no IO, no tokio, no knowledge of the core.
 
 pub mod ggz;
+pub mod ggzdmod;
 pub mod native;
 pub mod q3master;
