@@ -5,7 +5,7 @@ use glou_core::account::{Perm, Perms};
 use glou_core::lobby::{
     Action, AdminAction, Audience, ChatKind, Counts, Delivery, GameRules, LeaveReason, Lobby,
     LobbyConfig, LobbyError, LobbyEvent, Login, PlayerId, ReseatAction, RoomRules, SeatChange,
-    SeatKind, SeatSpec, TableEdit, TableSpec, TableStatus,
+    SeatKind, SeatSpec, SeatView, TableEdit, TableOrder, TableSpec, TableStatus,
 };
 
 const T0: Timestamp = Timestamp::from_millis(1_000_000);
@@ -19,7 +19,23 @@ fn tictactoe() -> GameRules {
         spectators: true,
         allow_leave: true,
         kill_when_empty: true,
+        module: false,
     }
+}
+
+/// The lobby of [`lobby`], with TicTacToe run by a game program.
+fn module_lobby() -> Lobby {
+    let mut config = lobby().config().clone();
+    config.games[0].module = true;
+    Lobby::new(config)
+}
+
+/// Logs in `name` and puts them in the game room, draining what that produced.
+fn in_game_room(l: &mut Lobby, name: &str) -> PlayerId {
+    let p = guest(l, name);
+    l.enter(p, 1, None);
+    l.drain().for_each(drop);
+    p
 }
 
 fn lobby() -> Lobby {
@@ -695,4 +711,181 @@ fn lag_and_perms_changes_reach_the_room() {
     assert!(
         matches!(&d[2], (LobbyEvent::Chat { kind: ChatKind::Announce, .. }, to) if to == &vec![a, b])
     );
+}
+
+#[test]
+fn a_module_table_appears_when_its_game_waits_and_ends_when_it_is_done() {
+    let mut l = module_lobby();
+    let alice = in_game_room(&mut l, "alice");
+    let bob = in_game_room(&mut l, "bob");
+    l.launch(alice, seats(&[SeatKind::Open, SeatKind::Bot]));
+    // Nothing is told until the game program waits for players.
+    assert!(deliveries(&mut l).is_empty());
+    assert!(l.tables(1).is_empty());
+    let open = |num| SeatView {
+        num,
+        kind: SeatKind::Open,
+        name: None,
+    };
+    let bot = SeatView {
+        num: 1,
+        kind: SeatKind::Bot,
+        name: None,
+    };
+    let start: Vec<TableOrder> = l.drain_orders().collect();
+    assert_eq!(
+        start,
+        [TableOrder::Start {
+            room: 1,
+            table: 1,
+            game: 0,
+            seats: vec![open(0), bot.clone()],
+        }]
+    );
+    // A second launch while the first is being created is refused.
+    l.launch(alice, seats(&[SeatKind::Open, SeatKind::Bot]));
+    assert_eq!(
+        heard(&mut l, alice),
+        [err(Action::Launch, LobbyError::LaunchFailed)]
+    );
+
+    l.game_status(1, 1, TableStatus::Waiting);
+    let to_alice = heard(&mut l, alice);
+    assert!(matches!(
+        to_alice[0],
+        LobbyEvent::TableAdded { room: 1, .. }
+    ));
+    assert_eq!(to_alice[1], ok(Action::Launch));
+    let alice_seat = SeatView {
+        num: 0,
+        kind: SeatKind::Player,
+        name: Some("alice".into()),
+    };
+    assert_eq!(
+        l.drain_orders().collect::<Vec<_>>(),
+        [TableOrder::Seat {
+            room: 1,
+            table: 1,
+            seat: alice_seat,
+            player: Some(alice),
+        }]
+    );
+    // The lobby does not settle a module's table: the game says when it plays.
+    assert_eq!(l.table(1, 1).unwrap().status, TableStatus::Waiting);
+    l.game_status(1, 1, TableStatus::Playing);
+    let status = |status| LobbyEvent::TableStatus {
+        room: 1,
+        id: 1,
+        status,
+        seats: 2,
+    };
+    assert_eq!(heard(&mut l, bob), [status(TableStatus::Playing)]);
+
+    l.game_status(1, 1, TableStatus::Done);
+    let all = deliveries(&mut l);
+    assert_eq!(all[0], (status(TableStatus::Done), vec![alice, bob]));
+    assert!(matches!(all[1].0, LobbyEvent::TableRemoved { id: 1, .. }));
+    assert_eq!(
+        all[2],
+        (
+            LobbyEvent::Left {
+                reason: LeaveReason::GameOver,
+                by: None
+            },
+            vec![alice]
+        )
+    );
+    assert_eq!(
+        l.drain_orders().collect::<Vec<_>>(),
+        [TableOrder::Stop { room: 1, table: 1 }]
+    );
+    assert_eq!(l.table_of(alice), None);
+}
+
+#[test]
+fn a_failing_module_ends_its_table_with_a_game_error() {
+    let mut l = module_lobby();
+    let alice = in_game_room(&mut l, "alice");
+    // Failing before it waits: the launch fails, nobody else hears of the table.
+    l.launch(alice, seats(&[SeatKind::Open, SeatKind::Bot]));
+    l.game_failed(1, 1);
+    assert_eq!(
+        deliveries(&mut l),
+        [(err(Action::Launch, LobbyError::LaunchFailed), vec![alice])]
+    );
+    assert_eq!(l.table_counts().0, 0);
+
+    // Failing mid-game: everyone at the table hears of a game error.
+    let bob = in_game_room(&mut l, "bob");
+    l.launch(alice, seats(&[SeatKind::Open, SeatKind::Open]));
+    l.game_status(1, 1, TableStatus::Waiting);
+    l.join(bob, 1, false, None);
+    l.drain().for_each(drop);
+    l.drain_orders().for_each(drop);
+    l.game_failed(1, 1);
+    let left = LobbyEvent::Left {
+        reason: LeaveReason::GameError,
+        by: None,
+    };
+    let all = deliveries(&mut l);
+    assert_eq!(all[2..], [(left.clone(), vec![alice]), (left, vec![bob])]);
+    assert_eq!(
+        l.drain_orders().collect::<Vec<_>>(),
+        [TableOrder::Stop { room: 1, table: 1 }]
+    );
+}
+
+#[test]
+fn a_module_hears_of_seats_spectators_and_reseats_and_may_change_seats() {
+    let mut l = module_lobby();
+    let alice = in_game_room(&mut l, "alice");
+    let bob = in_game_room(&mut l, "bob");
+    l.launch(alice, seats(&[SeatKind::Open, SeatKind::Open]));
+    l.game_status(1, 1, TableStatus::Waiting);
+    l.join(bob, 1, true, None);
+    l.drain_orders().for_each(drop);
+    l.drain().for_each(drop);
+
+    l.reseat(bob, ReseatAction::Sit, None);
+    assert_eq!(
+        l.drain_orders().collect::<Vec<_>>(),
+        [TableOrder::Reseat {
+            room: 1,
+            table: 1,
+            old: 0,
+            was_spectator: true,
+            new: 1,
+            is_spectator: false,
+        }]
+    );
+    l.leave(bob, false);
+    assert_eq!(
+        l.drain_orders().collect::<Vec<_>>(),
+        [TableOrder::Seat {
+            room: 1,
+            table: 1,
+            seat: SeatView {
+                num: 1,
+                kind: SeatKind::Open,
+                name: None
+            },
+            player: None,
+        }]
+    );
+    l.drain().for_each(drop);
+
+    // The program's own requests: a bot in seat 1, a third seat, a boot.
+    assert!(l.game_seat(1, 1, 1, true));
+    assert!(l.game_seat_count(1, 1, 3));
+    assert!(!l.game_seat_count(1, 1, 0));
+    assert!(!l.game_seat(1, 1, 0, false), "alice sits there");
+    let names = l.seat_names(1, 1);
+    assert_eq!(names[1], (1, SeatKind::Bot, None));
+    assert_eq!(names[2], (2, SeatKind::Open, None));
+    assert!(l.game_boot(1, 1, "alice"));
+    assert!(!l.game_boot(1, 1, "bob"));
+    assert!(heard(&mut l, alice).contains(&LobbyEvent::Left {
+        reason: LeaveReason::Boot,
+        by: None
+    }));
 }

@@ -129,12 +129,13 @@ pub async fn run(
         ),
         None => None,
     };
-    let lobby = Arc::new(lobby::LobbyService::new(
+    let lobby = lobby::LobbyService::new(
         config.lobby.clone(),
         accounts.clone(),
         hub.clone(),
         ggz_addr,
-    ));
+        config.data_dir.join("games"),
+    );
     let (stop_front, front_stopped) = watch::channel(false);
     let (stop_persist, persist_stopped) = watch::channel(false);
     let mut http_task = match listeners.http {

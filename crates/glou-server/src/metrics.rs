@@ -54,6 +54,8 @@ pub struct Metrics {
     pub lobby_players: Gauge,
     pub lobby_deliveries: Counter,
     pub lobby_dropped: Family<ReasonLabels, Counter>,
+    pub game_programs: Gauge,
+    pub game_failures: Counter,
 }
 
 impl Metrics {
@@ -138,6 +140,16 @@ impl Metrics {
             "lobby_dropped",
             "Lobby connections closed by the server, by reason",
             self.lobby_dropped.clone(),
+        );
+        reg.register(
+            "game_programs",
+            "Game programs running (one per table of a game with an executable)",
+            self.game_programs.clone(),
+        );
+        reg.register(
+            "game_failures",
+            "Tables ended because their game program failed",
+            self.game_failures.clone(),
         );
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &reg).expect("writing to a String");

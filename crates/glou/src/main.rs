@@ -42,10 +42,26 @@ enum Command {
         /// A GGZ configuration directory (ggzd's ConfDir).
         dir: std::path::PathBuf,
     },
+    /// Run a game program shipped with Glou, as the lobby does for each table (it
+    /// expects GGZ's ggzdmod socket on fd 3). `tictactoe` is the only one.
+    Module {
+        name: String,
+        /// The program's own arguments (`glou module tictactoe -- --help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::Module { name, args } = cli.command {
+        anyhow::ensure!(
+            name == "tictactoe",
+            "module: expected \"tictactoe\", got {name:?}"
+        );
+        let code = glou_tictactoe::program::main(args);
+        std::process::exit(i32::from(code != std::process::ExitCode::SUCCESS));
+    }
     init_logging(cli.log.as_deref());
     // Many players and game servers mean many sockets: use all the descriptors allowed.
     if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
@@ -61,6 +77,7 @@ fn main() -> anyhow::Result<()> {
             Command::User(args) => admin::user(args).await,
             Command::Stats(args) => admin::stats(args).await,
             Command::ImportGgz { dir } => admin::import_ggz(&dir),
+            Command::Module { .. } => unreachable!("handled before the runtime starts"),
         }
     })
 }

@@ -4,10 +4,11 @@
 //! changed, as [`Delivery`]s in the order clients must see them; the listener of each
 //! protocol turns them into its own wire messages. Login checks (passwords, names
 //! taken) happen before [`Lobby::login`]; statistics are read by the caller and handed
-//! in. Games run per table are the game-module issue: a table here is run by the lobby
-//! itself (see [`table`]).
+//! in. A table is run by the lobby itself, or by a game program the caller starts when
+//! the lobby orders it (see [`TableOrder`]).
 
 mod chat;
+mod module;
 mod table;
 
 use std::collections::{BTreeSet, HashMap};
@@ -16,6 +17,7 @@ use crate::account::{Perm, Perms, PlayerType, name_key};
 use crate::time::Timestamp;
 
 pub use chat::ChatKind;
+pub use module::TableOrder;
 pub use table::{
     LeaveReason, ReseatAction, SeatChange, SeatKind, SeatSpec, SeatView, TableEdit, TableSpec,
     TableStatus, TableView,
@@ -66,6 +68,9 @@ pub struct GameRules {
     pub allow_leave: bool,
     /// The table ends when its last human leaves.
     pub kill_when_empty: bool,
+    /// Tables are run by a game program that reports their status (see [`TableOrder`]);
+    /// otherwise the lobby runs them itself.
+    pub module: bool,
 }
 
 /// A room as configured.
@@ -332,6 +337,7 @@ pub struct Lobby {
     tables: usize,
     next_id: u64,
     out: Vec<Delivery>,
+    orders: Vec<TableOrder>,
 }
 
 impl std::fmt::Debug for Lobby {
@@ -364,6 +370,7 @@ impl Lobby {
             tables: 0,
             next_id: 1,
             out: Vec::new(),
+            orders: Vec::new(),
         }
     }
 

@@ -1,11 +1,13 @@
 //! Tables: launching, joining, leaving, reseating and editing, with GGZ's order of
 //! updates (the table appears before the launcher's reply; a leave is announced before
-//! the table ends). A table here is run by the lobby: it waits while a seat is open,
-//! plays once every seat is taken by a player or a bot, and ends when its last seated
-//! human leaves (if its game says so). A game module (a process per table, the next
-//! issue) will drive [`TableStatus`] instead; every rule about seats stays here.
+//! the table ends). A table of a game without a module is run by the lobby: it waits
+//! while a seat is open, plays once every seat is taken by a player or a bot, and ends
+//! when its last seated human leaves (if its game says so). A game module drives the
+//! status of its tables instead (see `module.rs`); every rule about seats stays here.
 
-use super::{Action, Audience, Lobby, LobbyError, LobbyEvent, PlayerId, RoomId, TableId, count};
+use super::{
+    Action, Audience, Lobby, LobbyError, LobbyEvent, PlayerId, RoomId, TableId, TableOrder, count,
+};
 use crate::account::Perm;
 
 /// A table's life, as GGZ numbers it on the wire.
@@ -100,21 +102,26 @@ pub(crate) struct Place {
 }
 
 #[derive(Debug)]
-struct Seat {
-    kind: SeatKind,
-    name: Option<String>,
-    player: Option<PlayerId>,
+pub(super) struct Seat {
+    pub(super) kind: SeatKind,
+    pub(super) name: Option<String>,
+    pub(super) player: Option<PlayerId>,
 }
 
 #[derive(Debug)]
 pub(crate) struct Table {
-    id: TableId,
-    game: usize,
-    owner: PlayerId,
-    status: TableStatus,
+    pub(super) id: TableId,
+    pub(super) game: usize,
+    pub(super) owner: PlayerId,
+    pub(super) status: TableStatus,
     desc: String,
-    seats: Vec<Seat>,
+    pub(super) seats: Vec<Seat>,
     spectators: Vec<Option<(PlayerId, String)>>,
+    /// Run by a game program, which sets the status.
+    pub(super) module: bool,
+    /// While a module's table is being created: the launcher and the seat they get
+    /// once the game waits for players.
+    pub(super) launcher: Option<(PlayerId, usize)>,
 }
 
 impl Table {
@@ -127,7 +134,7 @@ impl Table {
             .collect()
     }
 
-    fn seat_view(&self, num: usize) -> SeatView {
+    pub(super) fn seat_view(&self, num: usize) -> SeatView {
         let s = &self.seats[num];
         SeatView {
             num: count(num),
@@ -136,7 +143,7 @@ impl Table {
         }
     }
 
-    fn view(&self) -> TableView {
+    pub(super) fn view(&self) -> TableView {
         TableView {
             id: self.id,
             game: self.game,
@@ -150,8 +157,13 @@ impl Table {
         }
     }
 
-    fn seat_count(&self) -> u32 {
+    pub(super) fn seat_count(&self) -> u32 {
         count(self.seats.len())
+    }
+
+    /// Listed: a module's table shows once its game waits for players.
+    pub(super) fn shown(&self) -> bool {
+        self.status != TableStatus::Created
     }
 
     fn humans(&self) -> usize {
@@ -211,7 +223,13 @@ impl Lobby {
     pub fn tables(&self, room: RoomId) -> Vec<TableView> {
         self.rooms
             .get(room as usize)
-            .map(|r| r.tables.values().map(Table::view).collect())
+            .map(|r| {
+                r.tables
+                    .values()
+                    .filter(|t| t.shown())
+                    .map(Table::view)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -229,7 +247,8 @@ impl Lobby {
 
     /// The table of a room, as listed.
     pub fn table(&self, room: RoomId, id: TableId) -> Option<TableView> {
-        Some(self.rooms.get(room as usize)?.tables.get(&id)?.view())
+        let t = self.rooms.get(room as usize)?.tables.get(&id)?;
+        t.shown().then(|| t.view())
     }
 
     /// The players seated at a table, by seat (for `INFO`).
@@ -257,16 +276,36 @@ impl Lobby {
     }
 
     /// `LAUNCH`: a new table in the player's room, the player at its first free seat.
+    /// A module's table is only created here: it appears, and the launcher is
+    /// answered, when its game reports that it waits for players
+    /// ([`Lobby::game_status`]).
     pub fn launch(&mut self, who: PlayerId, spec: TableSpec) {
         match self.try_launch(who, spec) {
             Ok((room, id, seat)) => {
-                let table = self.rooms[room as usize].tables[&id].view();
-                self.emit(Audience::Room(room), LobbyEvent::TableAdded { room, table });
-                self.reply(who, Action::Launch, Ok(()));
-                self.sit(who, room, id, seat);
+                let table = &mut self.rooms[room as usize].tables.get_mut(&id).expect("new");
+                if table.module {
+                    table.launcher = Some((who, seat));
+                    let (game, seats) = (table.game, table.view().seats);
+                    self.orders.push(TableOrder::Start {
+                        room,
+                        table: id,
+                        game,
+                        seats,
+                    });
+                    return;
+                }
+                self.announce(who, room, id, seat);
             }
             Err(e) => self.reply(who, Action::Launch, Err(e)),
         }
+    }
+
+    /// The table appears, the launcher is answered and sits down.
+    pub(super) fn announce(&mut self, who: PlayerId, room: RoomId, id: TableId, seat: usize) {
+        let table = self.rooms[room as usize].tables[&id].view();
+        self.emit(Audience::Room(room), LobbyEvent::TableAdded { room, table });
+        self.reply(who, Action::Launch, Ok(()));
+        self.sit(who, room, id, seat);
     }
 
     fn try_launch(
@@ -281,7 +320,11 @@ impl Lobby {
         if spec.game != Some(game) {
             return Err(LobbyError::NotInRoom);
         }
-        if m.place.is_some() {
+        if m.place.is_some()
+            || r.tables
+                .values()
+                .any(|t| t.launcher.is_some_and(|(p, _)| p == who))
+        {
             return Err(LobbyError::LaunchFailed);
         }
         if !m.perms.has(Perm::LaunchTable) {
@@ -314,7 +357,13 @@ impl Lobby {
             id,
             game,
             owner: who,
-            status: TableStatus::Waiting,
+            status: if rules.module {
+                TableStatus::Created
+            } else {
+                TableStatus::Waiting
+            },
+            module: rules.module,
+            launcher: None,
             desc: spec.desc,
             seats: spec
                 .seats
@@ -344,8 +393,16 @@ impl Lobby {
             name: Some(name),
             player: Some(who),
         };
-        let (seat, seats) = (table.seat_view(num), table.seat_count());
+        let (seat, seats, module) = (table.seat_view(num), table.seat_count(), table.module);
         self.place(who, id, false, num);
+        if module {
+            self.orders.push(TableOrder::Seat {
+                room,
+                table: id,
+                seat: seat.clone(),
+                player: Some(who),
+            });
+        }
         self.emit(
             Audience::Room(room),
             LobbyEvent::Seat {
@@ -386,6 +443,9 @@ impl Lobby {
     /// Announces a status change of a table the lobby runs.
     fn settle(&mut self, room: RoomId, id: TableId) {
         let table = self.table_mut(room, id);
+        if table.module {
+            return;
+        }
         let status = table.settled_status();
         if status != table.status {
             table.status = status;
@@ -435,7 +495,7 @@ impl Lobby {
         let table = self.rooms[room as usize]
             .tables
             .get(&id)
-            .filter(|t| t.status != TableStatus::Done)
+            .filter(|t| t.shown() && t.status != TableStatus::Done)
             .ok_or(LobbyError::NoTable)?;
         if spectator {
             if !self.config.games[table.game].spectators {
@@ -462,6 +522,15 @@ impl Lobby {
         }
         table.spectators[num] = Some((who, name.clone()));
         let spectators = count(table.spectators.len());
+        if table.module {
+            self.orders.push(TableOrder::Spectator {
+                room,
+                table: id,
+                num: count(num),
+                name: Some(name.clone()),
+                player: Some(who),
+            });
+        }
         self.place(who, id, true, num);
         self.emit(
             Audience::Room(room),
@@ -501,7 +570,7 @@ impl Lobby {
                     return;
                 }
                 self.leave_table(who, LeaveReason::Normal, None);
-                self.end_table(room, place.table);
+                self.end_table(room, place.table, LeaveReason::GameOver);
                 self.reply(who, Action::Leave, Ok(()));
                 self.left(who, LeaveReason::Normal, None);
                 return;
@@ -531,12 +600,22 @@ impl Lobby {
         };
         let id = place.table;
         let table = self.table_mut(room, id);
+        let module = table.module;
         if place.spectator {
             let name = table.spectators[place.num as usize]
                 .take()
                 .map(|(_, n)| n)
                 .unwrap_or_default();
             let spectators = count(table.spectators.len());
+            if module {
+                self.orders.push(TableOrder::Spectator {
+                    room,
+                    table: id,
+                    num: place.num,
+                    name: None,
+                    player: None,
+                });
+            }
             self.emit(
                 Audience::Room(room),
                 LobbyEvent::Spectator {
@@ -556,6 +635,15 @@ impl Lobby {
                 name: None,
                 player: None,
             };
+            if module {
+                let seat = table.seat_view(num);
+                self.orders.push(TableOrder::Seat {
+                    room,
+                    table: id,
+                    seat,
+                    player: None,
+                });
+            }
             self.emit(
                 Audience::Room(room),
                 LobbyEvent::Seat {
@@ -582,17 +670,26 @@ impl Lobby {
         };
         let end = table.humans() == 0 && self.config.games[table.game].kill_when_empty;
         if end {
-            self.end_table(room, id);
+            self.end_table(room, id, LeaveReason::GameOver);
         }
         end
     }
 
-    /// Ends a table: done, then gone; whoever is still at it hears the game is over.
-    fn end_table(&mut self, room: RoomId, id: TableId) {
+    /// Ends a table: done, then gone; whoever is still at it hears why (the game is
+    /// over, or it failed). A module's table still being created just goes, and its
+    /// launcher hears that the launch failed.
+    pub(super) fn end_table(&mut self, room: RoomId, id: TableId, reason: LeaveReason) {
         let Some(table) = self.rooms[room as usize].tables.remove(&id) else {
             return;
         };
         self.tables -= 1;
+        if table.module {
+            self.orders.push(TableOrder::Stop { room, table: id });
+        }
+        if let Some((who, _)) = table.launcher {
+            self.reply(who, Action::Launch, Err(LobbyError::LaunchFailed));
+            return;
+        }
         let seats = table.seat_count();
         self.emit(
             Audience::Room(room),
@@ -611,7 +708,7 @@ impl Lobby {
             if let Some(m) = self.members.get_mut(&who) {
                 m.place = None;
             }
-            self.left(who, LeaveReason::GameOver, None);
+            self.left(who, reason, None);
         }
     }
 
@@ -653,11 +750,24 @@ impl Lobby {
             }
             _ => return Err(LobbyError::SeatAssignFailed),
         };
-        // Off the old place without ending the table, then onto the new one.
+        // Off the old place without ending the table, then onto the new one; a game
+        // program hears of it as one move, keeping the player's connection.
+        let orders = self.orders.len();
         self.unseat(who, LeaveReason::Normal, None, false);
         match action {
             ReseatAction::Stand => self.watch(who, room, id, target),
             ReseatAction::Sit | ReseatAction::Move => self.sit(who, room, id, target),
+        }
+        if self.orders.len() > orders {
+            self.orders.truncate(orders);
+            self.orders.push(TableOrder::Reseat {
+                room,
+                table: id,
+                old: place.num,
+                was_spectator: place.spectator,
+                new: count(target),
+                is_spectator: action == ReseatAction::Stand,
+            });
         }
         self.end_if_empty(room, id);
         Ok(())
@@ -722,6 +832,14 @@ impl Lobby {
                     player: None,
                 };
                 let (seat, seats) = (t.seat_view(num as usize), t.seat_count());
+                if t.module {
+                    self.orders.push(TableOrder::Seat {
+                        room,
+                        table: id,
+                        seat: seat.clone(),
+                        player: None,
+                    });
+                }
                 self.emit(
                     Audience::Room(room),
                     LobbyEvent::Seat {

@@ -10,6 +10,7 @@ use glou_core::ListingLimits;
 use glou_core::account::Perm;
 use glou_core::lobby::{Counts, GameRules, LobbyConfig, RoomRules};
 use glou_proto::ggz::conf::{EntryRestriction, GameDescription, NumberList, RoomDescription};
+use glou_proto::ggzdmod::LaunchFormat;
 use glou_store::StatsModel;
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +54,13 @@ pub struct RawLobby {
     pub announce_rooms: Option<bool>,
     /// A GGZ configuration directory: its `games/*.dsc` and `rooms/*.room` are loaded.
     pub ggz_dir: Option<PathBuf>,
+    /// Where game programs with a relative path are found. Default: the directory of
+    /// the `glou` program (the built-in TicTacToe is `glou module tictactoe`).
+    pub game_dir: Option<PathBuf>,
+    /// Game programs running at once on this node; launches beyond fail. Default 200.
+    pub max_game_processes: Option<usize>,
+    /// Seconds a game program has to start waiting for players. Default 30.
+    pub game_start_timeout: Option<f64>,
 }
 
 /// `[[rooms]]`: one room; the first is the entry room.
@@ -74,6 +82,9 @@ pub struct RawRoom {
     /// Who may enter: "none" (default), "registered" or "admin".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restriction: Option<String>,
+    /// Appended to the game program's arguments for this room's tables.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub executable_args: Option<Vec<String>>,
 }
 
 /// A game type of the lobby, with what GGZ clients are told about it.
@@ -97,8 +108,10 @@ pub struct GameType {
     pub allow_leave: bool,
     pub kill_when_empty: bool,
     pub named_bots: Vec<(String, String)>,
-    /// The game module's program and arguments (run per table by the game-module issue).
+    /// The game program and its arguments, run per table; empty: the lobby runs the
+    /// tables itself.
     pub executable: Vec<String>,
+    pub launch_format: LaunchFormat,
     pub stats: StatsModel,
 }
 
@@ -112,6 +125,7 @@ pub struct Room {
     pub max_players: u32,
     pub max_tables: u32,
     pub restriction: Option<Perm>,
+    pub executable_args: Vec<String>,
 }
 
 /// The validated lobby configuration.
@@ -130,6 +144,9 @@ pub struct Lobby {
     pub guests: bool,
     pub registration: bool,
     pub announce_rooms: bool,
+    pub game_dir: PathBuf,
+    pub max_game_processes: usize,
+    pub game_start_timeout: Duration,
     pub games: Vec<GameType>,
     pub rooms: Vec<Room>,
     /// What the core enforces.
@@ -166,7 +183,8 @@ fn tictactoe() -> (String, RawGame) {
             ("Alfred".into(), "easy".into()),
             ("Tarantula".into(), "hard".into()),
         ])),
-        executable: Some(vec!["ggzd.tictactoe".into()]),
+        executable: Some(vec!["glou".into(), "module".into(), "tictactoe".into()]),
+        launch_format: None,
     };
     ("tictactoe".into(), game)
 }
@@ -206,6 +224,7 @@ fn overlay(base: RawGame, top: RawGame) -> RawGame {
         kill_when_empty: top.kill_when_empty.or(base.kill_when_empty),
         named_bots: top.named_bots.or(base.named_bots),
         executable: top.executable.or(base.executable),
+        launch_format: top.launch_format.or(base.launch_format),
     }
 }
 
@@ -257,6 +276,15 @@ pub(super) fn validate(
                 .into_iter()
                 .collect(),
             executable: g.executable.clone().unwrap_or_default(),
+            launch_format: match g.launch_format.as_deref() {
+                None | Some("savegame") => LaunchFormat::Savegame,
+                Some("legacy") => LaunchFormat::Legacy,
+                Some(other) => {
+                    return Err(err(format!(
+                        "launch_format: expected \"savegame\" or \"legacy\", got {other:?}"
+                    )));
+                }
+            },
             stats: stats_model(g),
         });
     }
@@ -304,6 +332,7 @@ pub(super) fn validate(
             max_players: r.max_players.unwrap_or(100),
             max_tables: r.max_tables.unwrap_or(50),
             restriction,
+            executable_args: r.executable_args.clone().unwrap_or_default(),
         });
     }
     let chat_len = positive("lobby.chat_len", raw.chat_len, 512)?;
@@ -318,6 +347,7 @@ pub(super) fn validate(
                 spectators: t.spectators,
                 allow_leave: t.allow_leave,
                 kill_when_empty: t.kill_when_empty,
+                module: !t.executable.is_empty(),
             })
             .collect(),
         rooms: rooms
@@ -362,6 +392,15 @@ pub(super) fn validate(
         guests: raw.guests.unwrap_or(true),
         registration: raw.registration.unwrap_or(true),
         announce_rooms: raw.announce_rooms.unwrap_or(false),
+        game_dir: match raw.game_dir {
+            Some(dir) => dir,
+            None => std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.parent().map(Path::to_path_buf))
+                .unwrap_or_default(),
+        },
+        max_game_processes: positive("lobby.max_game_processes", raw.max_game_processes, 200)?,
+        game_start_timeout: seconds("lobby.game_start_timeout", raw.game_start_timeout, 30.0)?,
         games: types,
         rooms,
         core,
@@ -448,6 +487,7 @@ pub fn import_ggz(dir: &Path) -> Result<Imported, ConfigError> {
                 EntryRestriction::Registered => Some("registered".into()),
                 EntryRestriction::Admin => Some("admin".into()),
             },
+            executable_args: Some(r.executable_args).filter(|a| !a.is_empty()),
         };
         if path.file_name().and_then(|n| n.to_str()) == Some("entry.room") {
             rooms.insert(0, room);
@@ -488,5 +528,6 @@ fn from_dsc(d: GameDescription) -> RawGame {
         kill_when_empty: Some(d.kill_when_empty),
         named_bots: Some(d.named_bots.into_iter().collect()),
         executable: Some(d.executable),
+        launch_format: None,
     }
 }

@@ -133,9 +133,14 @@ pub struct RawGame {
     /// Bot name → bot class.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub named_bots: Option<BTreeMap<String, String>>,
-    /// The game module's program and arguments, run per table.
+    /// The game module's program and arguments, run per table; a relative program is
+    /// found in `lobby.game_dir`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub executable: Option<Vec<String>>,
+    /// The program's MSG_GAME_LAUNCH: "savegame" (GGZ 0.99 and later, default) or
+    /// "legacy" (GGZ 0.0.14, without the savegame string).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub launch_format: Option<String>,
 }
 
 /// Sessions and account protection.

@@ -99,11 +99,19 @@ pub(super) async fn run(
     let mut buf = [0u8; 1024];
     let login_deadline = Instant::now() + LOGIN_TIMEOUT;
     let mut batch = Vec::new();
+    // One timer and one stop watch for the whole session, not one per message: a
+    // timer entry made and dropped at every delivery costs more than the delivery.
+    let timer = tokio::time::sleep_until(login_deadline);
+    let stop = stopped(&mut stop);
+    tokio::pin!(timer, stop);
     let ended = loop {
         let deadline = match &player {
             Some(p) => p.ping.deadline(&lobby),
             None => login_deadline,
         };
+        if timer.deadline() != deadline {
+            timer.as_mut().reset(deadline);
+        }
         let next = tokio::select! {
             read = rd.read(&mut buf) => match read {
                 Ok(0) | Err(_) => Next::Close,
@@ -118,7 +126,7 @@ pub(super) async fn run(
                 // The lobby let go of this player (too slow, or kicked).
                 None => Next::Close,
             },
-            () = tokio::time::sleep_until(deadline) => match &mut player {
+            () = &mut timer => match &mut player {
                 Some(p) => {
                     p.ping.tick(&lobby, p.login.id);
                     Next::Go
@@ -128,7 +136,7 @@ pub(super) async fn run(
                     Next::Close
                 }
             },
-            () = stopped(&mut stop) => Next::Close,
+            () = &mut stop => Next::Close,
         };
         if new_rx.is_some() {
             rx = new_rx.take();
@@ -143,8 +151,9 @@ pub(super) async fn run(
     // closing `</SESSION>`) still goes out.
     if let Some(mut rx) = rx {
         while let Ok(out) = rx.try_recv() {
-            let (Out::Text(t) | Out::Close(t)) = out;
-            batch.extend_from_slice(t.as_bytes());
+            if let Out::Text(t) | Out::Close(t) = out {
+                batch.extend_from_slice(t.as_bytes());
+            }
         }
         if !batch.is_empty() {
             let _ = write(&mut wr, &batch).await;
@@ -158,7 +167,7 @@ pub(super) async fn run(
     if let Some(id) = ended {
         let leftover = decoder.into_remaining();
         match rd.reunite(wr) {
-            Ok(stream) => lobby.hold_channel(id, stream, leftover),
+            Ok(stream) => lobby.hold_channel(id, stream, leftover, SESSION_END.as_bytes()),
             Err(e) => debug!(error = %e, "reuniting a channel"),
         }
     }
@@ -185,8 +194,9 @@ async fn flush(
 ) -> Next {
     /// Appends a message; true if the connection closes after it.
     fn push(out: Out, batch: &mut Vec<u8>) -> bool {
-        let (Out::Text(t) | Out::Close(t)) = &out;
-        batch.extend_from_slice(t.as_bytes());
+        if let Out::Text(t) | Out::Close(t) = &out {
+            batch.extend_from_slice(t.as_bytes());
+        }
         matches!(out, Out::Close(_))
     }
     let mut close = push(first, batch);
@@ -210,7 +220,15 @@ async fn flush(
     }
 }
 
-async fn write(wr: &mut OwnedWriteHalf, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `bytes`, giving up after [`WRITE_TIMEOUT`]. Most writes fit the socket's
+/// buffer at once and go out without arming the timeout.
+async fn write(wr: &mut OwnedWriteHalf, mut bytes: &[u8]) -> std::io::Result<()> {
+    match wr.try_write(bytes) {
+        Ok(n) if n == bytes.len() => return Ok(()),
+        Ok(n) => bytes = &bytes[n..],
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        Err(e) => return Err(e),
+    }
     match tokio::time::timeout(WRITE_TIMEOUT, wr.write_all(bytes)).await {
         Ok(result) => result,
         Err(_) => Err(std::io::Error::new(
@@ -250,13 +268,14 @@ impl Input<'_> {
             };
             let next = match item {
                 ClientItem::SessionStart => Next::Go,
-                ClientItem::SessionEnd => {
-                    self.reply(SESSION_END.to_string()).await;
-                    match self.channel {
-                        Some(id) => Next::Channel(*id),
-                        None => Next::Close,
+                // A channel's `</SESSION>` is answered once the lobby holds it.
+                ClientItem::SessionEnd => match self.channel {
+                    Some(id) => Next::Channel(*id),
+                    None => {
+                        self.reply(SESSION_END.to_string()).await;
+                        Next::Close
                     }
-                }
+                },
                 ClientItem::Message(msg) => match self.player {
                     Some(p) => {
                         on_message(self.lobby, p, msg).await;
@@ -660,8 +679,7 @@ impl Ping {
             None => self.due,
             Some(sent) => match lobby.settings.lag_classes.get(usize::from(self.class) - 1) {
                 Some(threshold) => sent + *threshold,
-                // Already in the worst class: nothing to do until the PONG.
-                None => sent + Duration::from_secs(86_400),
+                None => sent + lobby.settings.ping_interval,
             },
         }
     }
@@ -673,8 +691,13 @@ impl Ping {
                 self.sent = Some(Instant::now());
                 lobby.send(id, encode(&ServerMessage::Ping { id: None }));
             }
+            // Already in the worst class: ask again later.
+            Some(_) if self.class >= 5 => {
+                self.sent = None;
+                self.due = Instant::now() + lobby.settings.ping_interval;
+            }
             Some(_) => {
-                self.class = (self.class + 1).min(5);
+                self.class += 1;
                 let class = self.class;
                 lobby.with(|core| core.set_lag(id, class));
             }

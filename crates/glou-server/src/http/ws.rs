@@ -222,7 +222,10 @@ async fn session_task(
                     }
                     Ok(msg) => on_client_message(&app, msg, &mut subs, &mut streams, &out),
                 },
-                Some(Ok(Message::Binary(_))) => send(&out, error_message(None, "invalid_message", "expected text messages")),
+                Some(Ok(Message::Binary(bytes))) => match &seat {
+                    Some(s) if app.lobby.game_input(s.id, bytes.to_vec()) => Ok(()),
+                    _ => send(&out, error_message(None, "invalid_message", "binary messages go to the game of your table: sit at a table of a game with a program")),
+                },
                 Some(Ok(Message::Close(_))) | None => break None,
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(()),
                 Some(Err(e)) => {
@@ -245,6 +248,7 @@ async fn session_task(
             }
             lobby_out = async { seat.as_mut().expect("guarded").rx.recv().await }, if seat.is_some() => match lobby_out {
                 Some(Out::Text(t)) => send(&out, Message::text(t.to_string())),
+                Some(Out::Game(bytes)) => send(&out, Message::binary(bytes)),
                 // Kicked: out of the lobby, the socket stays.
                 Some(Out::Close(t)) => {
                     if let Some(s) = seat.take() {

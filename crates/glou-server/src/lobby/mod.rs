@@ -4,17 +4,23 @@
 //! every receiver in the order the core produced it, under the lock, so all players see
 //! one order. A connection whose queue is full is dropped, never waited on.
 
+mod games;
 pub mod json;
 mod motd;
 mod store;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
 
-use glou_core::lobby::{Audience, Delivery, Lobby, LobbyError, LobbyEvent, Login, PlayerId};
+use glou_core::lobby::{
+    Audience, Delivery, Lobby, LobbyError, LobbyEvent, Login, PlayerId, TableOrder,
+};
 use glou_core::{EntryId, Listing, Source};
 use parking_lot::Mutex;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
@@ -31,6 +37,9 @@ pub enum Out {
     Text(Arc<str>),
     /// Send this, then close the connection.
     Close(Arc<str>),
+    /// Bytes from the game program of the player's table (WebSocket players only:
+    /// GGZ players have their own game connection).
+    Game(Vec<u8>),
 }
 
 /// The wire a connection speaks.
@@ -63,8 +72,15 @@ pub struct Channel {
 }
 
 pub struct LobbyService {
+    /// Itself, for the tasks it starts (a table's game program).
+    me: Weak<LobbyService>,
     state: Mutex<State>,
     channels: Mutex<HashMap<PlayerId, Channel>>,
+    /// WebSocket players' game connections: what they send goes to their game program.
+    bridges: Mutex<HashMap<PlayerId, mpsc::Sender<Vec<u8>>>>,
+    games: games::Games,
+    /// Where game programs run: a directory per game.
+    game_data: PathBuf,
     pub settings: config::Lobby,
     pub accounts: Arc<Accounts>,
     pub hub: Arc<Hub>,
@@ -75,6 +91,8 @@ pub struct LobbyService {
 
 /// Messages a lobby connection may have queued before it is dropped as too slow.
 pub const QUEUE: usize = 1024;
+/// WebSocket game messages waiting for the game program.
+const BRIDGE_QUEUE: usize = 64;
 
 impl LobbyService {
     pub fn new(
@@ -82,20 +100,25 @@ impl LobbyService {
         accounts: Arc<Accounts>,
         hub: Arc<Hub>,
         ggz_addr: Option<SocketAddr>,
-    ) -> Self {
+        game_data: PathBuf,
+    ) -> Arc<Self> {
         let started = hub.now();
-        Self {
+        Arc::new_cyclic(|me| Self {
+            me: me.clone(),
             state: Mutex::new(State {
                 core: Lobby::new(settings.core.clone()),
                 conns: HashMap::new(),
             }),
             channels: Mutex::new(HashMap::new()),
+            bridges: Mutex::new(HashMap::new()),
+            games: games::Games::default(),
+            game_data,
             settings,
             accounts,
             hub,
             ggz_addr,
             started,
-        }
+        })
     }
 
     /// Logs a player in; their connection then receives what the lobby sends them.
@@ -131,20 +154,33 @@ impl LobbyService {
     pub fn leave_lobby(&self, id: PlayerId) {
         self.with(|core| core.logout(id));
         self.channels.lock().remove(&id);
+        self.bridges.lock().remove(&id);
         if self.state.lock().conns.remove(&id).is_some() {
             self.hub.metrics.lobby_players.dec();
         }
     }
 
-    /// Holds a player's game channel until they leave their table or the lobby.
-    pub fn hold_channel(&self, id: PlayerId, stream: TcpStream, leftover: Vec<u8>) {
+    /// Holds a player's game channel until they leave their table or the lobby, then
+    /// writes `ready` on it: a client that hears it may launch or join at once.
+    pub fn hold_channel(&self, id: PlayerId, stream: TcpStream, leftover: Vec<u8>, ready: &[u8]) {
         if !self.is_in(id) {
             return;
         }
+        // What follows the client's `</SESSION>` starts with the XML's own line break.
+        let start = leftover
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(leftover.len());
+        let leftover = leftover[start..].to_vec();
         self.channels
             .lock()
             .insert(id, Channel { stream, leftover });
         self.with(|core| core.set_channel(id, true));
+        if let Some(c) = self.channels.lock().get(&id)
+            && c.stream.try_write(ready).is_err()
+        {
+            debug!("the channel's answer could not be written");
+        }
     }
 
     /// Whether the player is still logged in (a kick or a drop ends it).
@@ -170,12 +206,102 @@ impl LobbyService {
         let result = f(&mut st.core);
         loop {
             let deliveries: Vec<Delivery> = st.core.drain().collect();
-            if deliveries.is_empty() {
+            let orders: Vec<TableOrder> = st.core.drain_orders().collect();
+            if deliveries.is_empty() && orders.is_empty() {
                 break;
             }
             self.deliver(&mut st, deliveries);
+            for order in orders {
+                self.dispatch(&mut st, order);
+            }
         }
         result
+    }
+
+    /// Carries an order of the core to a table's game program (under the lock, so
+    /// that a program hears of its table in the lobby's order).
+    fn dispatch(&self, st: &mut State, order: TableOrder) {
+        use games::Order;
+        match order {
+            TableOrder::Start {
+                room,
+                table,
+                game,
+                seats,
+            } => {
+                let started = self
+                    .me
+                    .upgrade()
+                    .is_some_and(|me| me.start_game(room, table, game, seats));
+                if !started {
+                    st.core.game_failed(room, table);
+                }
+            }
+            TableOrder::Seat {
+                room,
+                table,
+                seat,
+                player,
+            } => {
+                let socket = player.and_then(|p| self.game_socket(st, p));
+                let order = Order::Seat {
+                    num: seat.num,
+                    kind: seat.kind,
+                    name: seat.name,
+                    socket,
+                };
+                self.games.order(room, table, order);
+            }
+            TableOrder::Spectator {
+                room,
+                table,
+                num,
+                name,
+                player,
+            } => {
+                let socket = player.and_then(|p| self.game_socket(st, p));
+                let order = Order::Spectator { num, name, socket };
+                self.games.order(room, table, order);
+            }
+            TableOrder::Reseat {
+                room,
+                table,
+                old,
+                was_spectator,
+                new,
+                is_spectator,
+            } => {
+                let order = Order::Reseat {
+                    old,
+                    was_spectator,
+                    new,
+                    is_spectator,
+                };
+                self.games.order(room, table, order);
+            }
+            TableOrder::Stop { room, table } => self.games.order(room, table, Order::Stop),
+        }
+    }
+
+    /// The connection a player's game program gets: their GGZ game channel (used up:
+    /// the next table needs a new one), or for a WebSocket player a socket bridged to
+    /// their WebSocket's binary messages.
+    fn game_socket(&self, st: &mut State, player: PlayerId) -> Option<OwnedFd> {
+        if st.conns.get(&player)?.proto == Proto::Json {
+            return self.bridge(st, player);
+        }
+        let channel = self.channels.lock().remove(&player)?;
+        st.core.set_channel(player, false);
+        if !channel.leftover.is_empty() {
+            warn!(
+                bytes = channel.leftover.len(),
+                "game bytes sent before the game started are dropped"
+            );
+        }
+        let stream = channel.stream.into_std().ok()?;
+        // GGZ's game programs expect a blocking socket.
+        stream.set_nonblocking(false).ok()?;
+        Some(stream.into())
     }
 
     fn deliver(&self, st: &mut State, deliveries: Vec<Delivery>) {
@@ -249,6 +375,7 @@ impl LobbyService {
                 if self.channels.lock().remove(&p).is_some() {
                     st.core.set_channel(p, false);
                 }
+                self.bridges.lock().remove(&p);
                 if let Some(conn) = st.conns.get(&p) {
                     let room = st.core.room_of(p).and_then(room_name);
                     self.hub.presence.set_place(&conn.name, room, None);
@@ -256,6 +383,49 @@ impl LobbyService {
             }
             _ => {}
         }
+    }
+
+    fn bridge(&self, st: &State, player: PlayerId) -> Option<OwnedFd> {
+        let to_player = st.conns.get(&player)?.tx.clone();
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair().ok()?;
+        ours.set_nonblocking(true).ok()?;
+        let ours = tokio::net::UnixStream::from_std(ours).ok()?;
+        let (tx, mut from_player) = mpsc::channel::<Vec<u8>>(BRIDGE_QUEUE);
+        self.bridges.lock().insert(player, tx);
+        tokio::spawn(async move {
+            let (mut rd, mut wr) = ours.into_split();
+            let mut buf = vec![0u8; 4096];
+            loop {
+                tokio::select! {
+                    read = rd.read(&mut buf) => match read {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => {
+                            if to_player.try_send(Out::Game(buf[..n].to_vec())).is_err() {
+                                break;
+                            }
+                        }
+                    },
+                    bytes = from_player.recv() => match bytes {
+                        Some(bytes) => {
+                            if wr.write_all(&bytes).await.is_err() {
+                                break;
+                            }
+                        }
+                        None => break,
+                    },
+                }
+            }
+        });
+        Some(theirs.into())
+    }
+
+    /// Bytes a WebSocket player sends their game program; false if they sit at no
+    /// game program's table (or send faster than it reads).
+    pub fn game_input(&self, player: PlayerId, bytes: Vec<u8>) -> bool {
+        self.bridges
+            .lock()
+            .get(&player)
+            .is_some_and(|tx| tx.try_send(bytes).is_ok())
     }
 
     /// Sends one connection a message of its own (answers to lists and the like).

@@ -2,8 +2,11 @@
 //! and admin actions that outlive the session (a gag is kept in the account).
 
 use glou_core::account::Perm;
-use glou_core::lobby::{AdminAction, PlayerId, Standing};
-use tracing::warn;
+use glou_core::lobby::{AdminAction, PlayerId, RoomId, Standing};
+use glou_core::rating::Outcome;
+use glou_proto::ggzdmod::{GameResult, ReportEntry, SeatType};
+use glou_store::{MatchPlayer, MatchReport, PlayerKind};
+use tracing::{info, warn};
 
 use super::LobbyService;
 
@@ -42,6 +45,72 @@ impl LobbyService {
                 .highscores
                 .then(|| s.as_ref().map_or(0, |s| s.highscore)),
         })
+    }
+
+    /// A game program's report: the match in the history, each kept player's records,
+    /// rating and highscore as the game's statistics say, then the room hears the new
+    /// standings (GGZ's `UPDATE player stats`).
+    pub(super) async fn record_match(&self, room: RoomId, game: usize, entries: &[ReportEntry]) {
+        let g = &self.settings.games[game];
+        let mut players = Vec::with_capacity(entries.len());
+        for e in entries {
+            let kind = if e.seat_type == SeatType::Bot {
+                PlayerKind::Bot
+            } else {
+                match self.read(|core| core.is_guest(&e.name)) {
+                    Some(true) => PlayerKind::Guest,
+                    Some(false) => PlayerKind::Registered,
+                    // Gone meanwhile: registered if the name has an account.
+                    None => match self.accounts.store.account(&e.name).await {
+                        Ok(Some(_)) => PlayerKind::Registered,
+                        _ => PlayerKind::Guest,
+                    },
+                }
+            };
+            players.push(MatchPlayer {
+                name: e.name.clone(),
+                kind,
+                team: u32::try_from(e.team).ok(),
+                outcome: match e.result {
+                    GameResult::Win => Outcome::Win,
+                    GameResult::Loss => Outcome::Loss,
+                    GameResult::Tie => Outcome::Tie,
+                    GameResult::Forfeit => Outcome::Forfeit,
+                    GameResult::NoResult | GameResult::Unknown(_) => Outcome::None,
+                },
+                score: i64::from(e.score),
+            });
+        }
+        let report = MatchReport {
+            game: g.key.clone(),
+            players,
+        };
+        match self
+            .accounts
+            .store
+            .report_match(&report, g.stats, self.hub.now())
+            .await
+        {
+            Ok(record) => info!(id = record.id, winner = %record.winner, "match recorded"),
+            Err(e) => {
+                warn!(error = %e, "recording a match");
+                return;
+            }
+        }
+        for p in report
+            .players
+            .iter()
+            .filter(|p| p.kind == PlayerKind::Registered)
+        {
+            let Some(id) = self.read(|core| {
+                core.find(&p.name)
+                    .filter(|id| core.room_of(*id) == Some(room))
+            }) else {
+                continue;
+            };
+            let standing = self.standing(&p.name, true, room).await;
+            self.with(|core| core.set_standing(id, standing));
+        }
     }
 
     /// `<ADMIN>`: gag, ungag, kick. A gag of a registered player is kept in their account.

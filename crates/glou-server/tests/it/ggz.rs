@@ -16,7 +16,7 @@ use tokio::time::Instant;
 use crate::harness::{TestServer, Ws};
 
 /// The rooms of the server the transcripts were captured on.
-fn ggzd_rooms(config: &mut glou_server::Config) {
+pub fn ggzd_rooms(config: &mut glou_server::Config) {
     let mut raw = glou_server::RawConfig {
         rooms: vec![
             RawRoom {

@@ -19,6 +19,23 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 pub const T0: u64 = 1_800_000_000_000;
 
+/// The shipped TicTacToe game program (`games/tictactoe`), beside the test binaries:
+/// `cargo test --workspace` builds it.
+pub fn tictactoe_program() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let program = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .join("glou-tictactoe");
+    assert!(
+        program.exists(),
+        "{} is missing: run `cargo build -p glou-tictactoe` (`cargo test --workspace` builds it)",
+        program.display()
+    );
+    program
+}
+
 pub struct TestServer {
     pub addr: SocketAddr,
     /// The q3master listener, when the test enabled it.
@@ -48,6 +65,13 @@ impl TestServer {
         tweak: impl FnOnce(&mut Config),
     ) -> Self {
         let clock = Arc::new(AtomicU64::new(now));
+        // `RUST_LOG=glou_server=debug cargo test …` shows the server's log.
+        if std::env::var_os("RUST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+                .with_test_writer()
+                .try_init();
+        }
         let mut config = RawConfig::default().validate().unwrap();
         config.data_dir = dir.path().to_path_buf();
         config.http = Some("127.0.0.1:0".parse().unwrap());
@@ -59,6 +83,9 @@ impl TestServer {
         let c = clock.clone();
         config.clock = Arc::new(move || Timestamp::from_millis(c.load(Ordering::SeqCst)));
         tweak(&mut config);
+        if let Some(g) = config.lobby.games.iter_mut().find(|g| g.key == "tictactoe") {
+            g.executable = vec![tictactoe_program().display().to_string()];
+        }
         let store = Store::open_dir(&config.data_dir).await.unwrap();
         let listeners = Listeners::bind(&config).await.unwrap();
         let addr = listeners.http.as_ref().unwrap().local_addr().unwrap();
@@ -283,6 +310,26 @@ impl Ws {
                 .unwrap();
             match msg {
                 Message::Text(t) => return serde_json::from_str(&t).unwrap(),
+                Message::Close(frame) => panic!("closed by the server: {frame:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) {
+        self.0.send(Message::binary(bytes)).await.unwrap();
+    }
+
+    /// The next binary message (a game's bytes), skipping text; fails after 10 s.
+    pub async fn next_binary(&mut self) -> Vec<u8> {
+        loop {
+            let msg = tokio::time::timeout(Duration::from_secs(10), self.0.next())
+                .await
+                .expect("a websocket message within 10 s")
+                .expect("the socket open")
+                .unwrap();
+            match msg {
+                Message::Binary(b) => return b.to_vec(),
                 Message::Close(frame) => panic!("closed by the server: {frame:?}"),
                 _ => continue,
             }

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod bad_input;
+mod games;
 mod ggz;
 mod harness;
 mod listing;

@@ -164,6 +164,10 @@ async fn session(
 ) -> Result<(), String> {
     let mut plan: Option<Plan> = None;
     let mut changed = true; // act on the value current at the start
+    // One timer for the session, moved when the plan changes: a timer made at every
+    // line read would cost the bench more than reading the line.
+    let timer = sleep_until(Instant::now().into());
+    tokio::pin!(timer);
     loop {
         if std::mem::take(&mut changed) {
             match *control.borrow_and_update() {
@@ -188,7 +192,12 @@ async fn session(
                 Control::Logout => return Ok(()),
             }
         }
-        let wake = plan.map_or_else(Instant::now, |p| p.due(sh.rate));
+        if let Some(p) = plan {
+            let due = tokio::time::Instant::from(p.due(sh.rate));
+            if timer.deadline() != due {
+                timer.as_mut().reset(due);
+            }
+        }
         tokio::select! {
             read = conn.read() => {
                 if !read? {
@@ -196,7 +205,7 @@ async fn session(
                 }
                 conn.react(sh, i, room).await?;
             }
-            () = sleep_until(wake.into()), if plan.is_some() => {
+            () = &mut timer, if plan.is_some() => {
                 let Some(p) = plan else { continue };
                 let us = sh.epoch.elapsed().as_micros();
                 conn.send(&format!("<CHAT TYPE='normal'>T:{us}:{}</CHAT>\n", p.n)).await?;
