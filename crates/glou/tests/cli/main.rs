@@ -3,6 +3,7 @@
 
 mod admin;
 mod crash;
+mod games;
 mod serve;
 
 use std::process::{Child, Command, ExitStatus};
