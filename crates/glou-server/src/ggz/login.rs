@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use glou_core::account::{NameError, Perm, Perms, check_name, token_digest};
 use glou_core::lobby::{Login, PlayerId};
@@ -11,11 +12,11 @@ use glou_proto::ggz::ServerMessage;
 use glou_proto::ggz::client::LoginType;
 use glou_proto::ggz::server::{Ranking, ResultAction, ResultCode};
 use glou_store::{Refusal, StoreError};
-use tokio::sync::mpsc;
 use tracing::warn;
 
 use crate::accounts::AccountError;
-use crate::lobby::{LobbyService, Out, Proto};
+use crate::lobby::outbox::Outbox;
+use crate::lobby::{LobbyService, Sink};
 
 /// A player logged in over GGZ.
 #[derive(Debug)]
@@ -62,7 +63,8 @@ pub async fn login(
     name: Option<String>,
     password: Option<String>,
     email: Option<String>,
-) -> Result<(LoggedIn, mpsc::Receiver<Out>), ServerMessage> {
+    outbox: &Arc<Outbox>,
+) -> Result<LoggedIn, ServerMessage> {
     let first = matches!(kind, Some(LoginType::First));
     let fail = |code| refused(first, code);
     let Some(name) = name else {
@@ -166,17 +168,14 @@ pub async fn login(
         gagged,
         needs_channel: true,
     };
-    match lobby.enter_lobby(login, Proto::Ggz, peer.ip()) {
-        Ok((id, rx)) => Ok((
-            LoggedIn {
-                id,
-                name,
-                account,
-                token,
-                new_password,
-            },
-            rx,
-        )),
+    match lobby.enter_lobby(login, Sink::Ggz(Arc::clone(outbox)), peer.ip()) {
+        Ok(id) => Ok(LoggedIn {
+            id,
+            name,
+            account,
+            token,
+            new_password,
+        }),
         Err(e) => {
             if let Some(t) = &token {
                 let _ = lobby.accounts.logout(t).await;
