@@ -25,8 +25,8 @@ use sqlx::sqlite::{
 pub use accounts::{Account, AccountUpdate, Ban, NewAccount, Session, SessionOwner};
 pub use friends::{FriendList, FriendRequestOutcome, Related};
 pub use stats::{
-    GameStats, MatchPlayer, MatchRecord, MatchReport, PlayerKind, RankModel, Ranked, SeatRecord,
-    StatsModel,
+    GameStats, MatchPlayer, MatchRecord, MatchReport, PlayerKind, RankModel, Ranked, Savegame,
+    SeatRecord, StatsModel,
 };
 
 /// Errors of the storage layer.

@@ -22,6 +22,11 @@ const SQLITE: List = &[
         "accounts",
         include_str!("../migrations/sqlite/0002_accounts.sql"),
     ),
+    (
+        3,
+        "savegames",
+        include_str!("../migrations/sqlite/0003_savegames.sql"),
+    ),
 ];
 
 const POSTGRES: List = &[
@@ -34,6 +39,11 @@ const POSTGRES: List = &[
         2,
         "accounts",
         include_str!("../migrations/postgres/0002_accounts.sql"),
+    ),
+    (
+        3,
+        "savegames",
+        include_str!("../migrations/postgres/0003_savegames.sql"),
     ),
 ];
 

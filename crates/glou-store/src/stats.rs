@@ -454,6 +454,67 @@ impl Store {
     }
 }
 
+/// A savegame a game program reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Savegame {
+    pub game: String,
+    pub room: u32,
+    pub table: u32,
+    /// The table's launcher.
+    pub owner: String,
+    /// Where the program wrote it.
+    pub path: String,
+    pub saved_at: Timestamp,
+}
+
+impl Store {
+    /// Keeps a savegame; its id.
+    pub async fn add_savegame(&self, s: &Savegame) -> Result<i64, StoreError> {
+        let id = with_pool!(self, pool, _d => {
+            sqlx::query_scalar(
+                "INSERT INTO savegames (game, room, table_id, owner, path, saved_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(&s.game)
+            .bind(i64::from(s.room))
+            .bind(i64::from(s.table))
+            .bind(&s.owner)
+            .bind(&s.path)
+            .bind(ms(s.saved_at))
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(id)
+    }
+
+    /// A game's latest savegames, newest first.
+    pub async fn savegames(&self, game: &str, limit: u32) -> Result<Vec<Savegame>, StoreError> {
+        let rows = with_pool!(self, pool, _d => {
+            sqlx::query(
+                "SELECT game, room, table_id, owner, path, saved_at FROM savegames \
+                 WHERE game = $1 ORDER BY saved_at DESC, id DESC LIMIT $2",
+            )
+            .bind(game)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(Savegame {
+                    game: r.text("game")?,
+                    room: u32::try_from(r.int("room")?).unwrap_or_default(),
+                    table: u32::try_from(r.int("table_id")?).unwrap_or_default(),
+                    owner: r.text("owner")?,
+                    path: r.text("path")?,
+                    saved_at: time(r.int("saved_at")?),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?
+        });
+        Ok(rows)
+    }
+}
+
 /// The key a seat's statistics are kept under: the name's key; for a bot, GGZ's
 /// `SEAT|AI` when it is the anonymous "AI", else its name's key and `|AI` (a name no
 /// account can have).

@@ -220,6 +220,12 @@ impl Lobby {
             .collect()
     }
 
+    /// The name of the player who launched a table, while they are online.
+    pub fn table_owner(&self, room: RoomId, id: TableId) -> Option<String> {
+        let table = self.rooms.get(room as usize)?.tables.get(&id)?;
+        self.name(table.owner).map(str::to_owned)
+    }
+
     /// Whether the player online under `name` is a guest.
     pub fn is_guest(&self, name: &str) -> Option<bool> {
         Some(self.members.get(&self.find(name)?)?.guest)

@@ -21,6 +21,7 @@ use glou_proto::ggzdmod::{
     ControlMessage, GameResult, GameState, LaunchSeat, ReportEntry, SeatType, TableDecoder,
     TableMessage,
 };
+use glou_store::Savegame;
 use parking_lot::Mutex;
 use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
 use rustix::process::Pid;
@@ -384,7 +385,20 @@ impl LobbyService {
                 self.record_match(room, game, &entries).await;
             }
             TableMessage::Savegame(path) => {
-                info!(savegame = %path, "game saved");
+                let save = Savegame {
+                    game: self.settings.games[game].key.clone(),
+                    room,
+                    table,
+                    owner: self
+                        .read(|core| core.table_owner(room, table))
+                        .unwrap_or_default(),
+                    path,
+                    saved_at: self.hub.now(),
+                };
+                match self.accounts.store.add_savegame(&save).await {
+                    Ok(id) => info!(id, savegame = %save.path, "game saved"),
+                    Err(e) => warn!(error = %e, "storing a savegame"),
+                }
             }
         }
         Ok(None)

@@ -398,3 +398,61 @@ async fn next_of(ws: &mut Ws, kind: &str) -> Value {
     }
     panic!("no {kind} message");
 }
+
+#[tokio::test]
+async fn impossible_reports_end_the_table_with_a_game_error() {
+    const WAITING: &str = r"\000\000\000\001\001";
+    // MSG_GAME_REPORT, one entry: name, seat type player, team 0, result win, score.
+    let report = |name: &str, score: &str| {
+        format!(
+            r"\000\000\000\006\000\000\000\001\000\000\000\{:03o}{name}\000\000\000\000\003\000\000\000\000\000\000\000\000{score}",
+            name.len() + 1
+        )
+    };
+    for (what, entry) in [
+        ("a stranger", report("mallory", r"\000\000\000\000")),
+        ("an absurd score", report("frank", r"\177\377\377\377")),
+    ] {
+        // The report comes a moment after the table waits, once frank is seated.
+        let script = format!("printf '{WAITING}' >&3; sleep 1; printf '{entry}' >&3; sleep 36");
+        let server = with_program(&script, 5.0).await;
+        let mut frank = Gamer::new(server.ggz.unwrap(), "frank", false).await;
+        frank.lobby.send(LAUNCH_OPEN).await;
+        frank
+            .lobby
+            .expect("<RESULT ACTION='launch' CODE='ok'/>")
+            .await;
+        let line = frank.lobby_line(&["<LEAVE REASON="]).await;
+        assert_eq!(line, "<LEAVE REASON='gameerror'/>", "{what}");
+        wait_for_no_programs(&server).await;
+        server.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_reported_savegame_is_kept() {
+    let script = r"printf '\000\000\000\001\001' >&3; sleep 1; printf '\000\000\000\007\000\000\000\013/tmp/save1\000' >&3; sleep 36";
+    let server = with_program(script, 5.0).await;
+    let mut frank = Gamer::new(server.ggz.unwrap(), "frank", false).await;
+    frank.lobby.send(LAUNCH_OPEN).await;
+    frank
+        .lobby
+        .expect("<RESULT ACTION='launch' CODE='ok'/>")
+        .await;
+    let store = server.store().await;
+    let mut saves = Vec::new();
+    for _ in 0..100 {
+        saves = store.savegames("broken", 10).await.unwrap();
+        if !saves.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(saves.len(), 1, "the savegame is stored");
+    assert_eq!(
+        (saves[0].path.as_str(), saves[0].owner.as_str()),
+        ("/tmp/save1", "frank")
+    );
+    assert_eq!((saves[0].room, saves[0].table), (1, 1));
+    server.stop().await;
+}

@@ -305,3 +305,27 @@ async fn rankings_follow_the_game_model() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn savegames_are_kept_newest_first_per_game() {
+    each_backend(|store| async move {
+        let save = |path: &str, at: u64| glou_store::Savegame {
+            game: "chess".into(),
+            room: 2,
+            table: 7,
+            owner: "alice".into(),
+            path: path.into(),
+            saved_at: glou_core::Timestamp::from_millis(at),
+        };
+        store.add_savegame(&save("/saves/1", 1_000)).await.unwrap();
+        store.add_savegame(&save("/saves/2", 2_000)).await.unwrap();
+        let mut other = save("/saves/x", 3_000);
+        other.game = "go".into();
+        store.add_savegame(&other).await.unwrap();
+        let got = store.savegames("chess", 10).await.unwrap();
+        assert_eq!(got, [save("/saves/2", 2_000), save("/saves/1", 1_000)]);
+        assert_eq!(store.savegames("chess", 1).await.unwrap().len(), 1);
+        assert!(store.savegames("checkers", 10).await.unwrap().is_empty());
+    })
+    .await;
+}
