@@ -733,15 +733,23 @@ fn a_module_table_appears_when_its_game_waits_and_ends_when_it_is_done() {
         name: None,
     };
     let start: Vec<TableOrder> = l.drain_orders().collect();
+    let serial = match start[..] {
+        [TableOrder::Start { serial, .. }] => serial,
+        _ => panic!("{start:?}"),
+    };
     assert_eq!(
         start,
         [TableOrder::Start {
             room: 1,
             table: 1,
+            serial,
             game: 0,
             seats: vec![open(0), bot.clone()],
         }]
     );
+    // A report for another table that had this id is ignored.
+    l.game_status(1, 1, serial + 1000, TableStatus::Waiting);
+    assert!(l.tables(1).is_empty());
     // A second launch while the first is being created is refused.
     l.launch(alice, seats(&[SeatKind::Open, SeatKind::Bot]));
     assert_eq!(
@@ -749,7 +757,7 @@ fn a_module_table_appears_when_its_game_waits_and_ends_when_it_is_done() {
         [err(Action::Launch, LobbyError::LaunchFailed)]
     );
 
-    l.game_status(1, 1, TableStatus::Waiting);
+    l.game_status(1, 1, serial, TableStatus::Waiting);
     let to_alice = heard(&mut l, alice);
     assert!(matches!(
         to_alice[0],
@@ -772,7 +780,7 @@ fn a_module_table_appears_when_its_game_waits_and_ends_when_it_is_done() {
     );
     // The lobby does not settle a module's table: the game says when it plays.
     assert_eq!(l.table(1, 1).unwrap().status, TableStatus::Waiting);
-    l.game_status(1, 1, TableStatus::Playing);
+    l.game_status(1, 1, serial, TableStatus::Playing);
     let status = |status| LobbyEvent::TableStatus {
         room: 1,
         id: 1,
@@ -781,7 +789,7 @@ fn a_module_table_appears_when_its_game_waits_and_ends_when_it_is_done() {
     };
     assert_eq!(heard(&mut l, bob), [status(TableStatus::Playing)]);
 
-    l.game_status(1, 1, TableStatus::Done);
+    l.game_status(1, 1, serial, TableStatus::Done);
     let all = deliveries(&mut l);
     assert_eq!(all[0], (status(TableStatus::Done), vec![alice, bob]));
     assert!(matches!(all[1].0, LobbyEvent::TableRemoved { id: 1, .. }));
@@ -808,7 +816,8 @@ fn a_failing_module_ends_its_table_with_a_game_error() {
     let alice = in_game_room(&mut l, "alice");
     // Failing before it waits: the launch fails, nobody else hears of the table.
     l.launch(alice, seats(&[SeatKind::Open, SeatKind::Bot]));
-    l.game_failed(1, 1);
+    let serial = started(&mut l);
+    l.game_failed(1, 1, serial);
     assert_eq!(
         deliveries(&mut l),
         [(err(Action::Launch, LobbyError::LaunchFailed), vec![alice])]
@@ -818,11 +827,12 @@ fn a_failing_module_ends_its_table_with_a_game_error() {
     // Failing mid-game: everyone at the table hears of a game error.
     let bob = in_game_room(&mut l, "bob");
     l.launch(alice, seats(&[SeatKind::Open, SeatKind::Open]));
-    l.game_status(1, 1, TableStatus::Waiting);
+    let serial = started(&mut l);
+    l.game_status(1, 1, serial, TableStatus::Waiting);
     l.join(bob, 1, false, None);
     l.drain().for_each(drop);
     l.drain_orders().for_each(drop);
-    l.game_failed(1, 1);
+    l.game_failed(1, 1, serial);
     let left = LobbyEvent::Left {
         reason: LeaveReason::GameError,
         by: None,
@@ -841,7 +851,8 @@ fn a_module_hears_of_seats_spectators_and_reseats_and_may_change_seats() {
     let alice = in_game_room(&mut l, "alice");
     let bob = in_game_room(&mut l, "bob");
     l.launch(alice, seats(&[SeatKind::Open, SeatKind::Open]));
-    l.game_status(1, 1, TableStatus::Waiting);
+    let serial = started(&mut l);
+    l.game_status(1, 1, serial, TableStatus::Waiting);
     l.join(bob, 1, true, None);
     l.drain_orders().for_each(drop);
     l.drain().for_each(drop);
@@ -875,17 +886,30 @@ fn a_module_hears_of_seats_spectators_and_reseats_and_may_change_seats() {
     l.drain().for_each(drop);
 
     // The program's own requests: a bot in seat 1, a third seat, a boot.
-    assert!(l.game_seat(1, 1, 1, true));
-    assert!(l.game_seat_count(1, 1, 3));
-    assert!(!l.game_seat_count(1, 1, 0));
-    assert!(!l.game_seat(1, 1, 0, false), "alice sits there");
+    assert!(l.game_seat(1, 1, serial, 1, true));
+    assert!(l.game_seat_count(1, 1, serial, 3));
+    assert!(!l.game_seat_count(1, 1, serial, 0));
+    assert!(!l.game_seat(1, 1, serial, 0, false), "alice sits there");
     let names = l.seat_names(1, 1);
     assert_eq!(names[1], (1, SeatKind::Bot, None));
     assert_eq!(names[2], (2, SeatKind::Open, None));
-    assert!(l.game_boot(1, 1, "alice"));
-    assert!(!l.game_boot(1, 1, "bob"));
+    assert!(l.game_boot(1, 1, serial, "alice"));
+    assert!(!l.game_boot(1, 1, serial, "bob"));
     assert!(heard(&mut l, alice).contains(&LobbyEvent::Left {
         reason: LeaveReason::Boot,
         by: None
     }));
+}
+
+/// The serial of the table whose program the lobby last ordered started.
+fn started(l: &mut Lobby) -> u64 {
+    let orders: Vec<TableOrder> = l.drain_orders().collect();
+    orders
+        .iter()
+        .rev()
+        .find_map(|o| match o {
+            TableOrder::Start { serial, .. } => Some(*serial),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no start in {orders:?}"))
 }

@@ -12,10 +12,12 @@ use super::{
 /// What a table's game program must be told, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TableOrder {
-    /// Start the program of `game` for a new table with these seats.
+    /// Start the program of `game` for a new table with these seats. The program's
+    /// reports name the table by its `serial` too (the id may be reused later).
     Start {
         room: RoomId,
         table: TableId,
+        serial: u64,
         game: usize,
         seats: Vec<SeatView>,
     },
@@ -58,8 +60,8 @@ impl Lobby {
 
     /// The status a table's game program reports. Waiting for the first time makes
     /// the table appear, with its launcher seated; done ends it.
-    pub fn game_status(&mut self, room: RoomId, id: TableId, status: TableStatus) {
-        let Some(table) = self.module_table(room, id) else {
+    pub fn game_status(&mut self, room: RoomId, id: TableId, serial: u64, status: TableStatus) {
+        let Some(table) = self.module_table(room, id, serial) else {
             return;
         };
         let old = table.status;
@@ -73,7 +75,7 @@ impl Lobby {
                     .get(&who)
                     .is_some_and(|m| m.room == Some(room) && m.place.is_none());
                 if here {
-                    let table = self.module_table(room, id).expect("found above");
+                    let table = self.module_table(room, id, serial).expect("found above");
                     table.launcher = None;
                     table.status = status;
                     self.announce(who, room, id, seat);
@@ -101,16 +103,16 @@ impl Lobby {
 
     /// The game program failed (it would not start, died, hung or spoke nonsense): the
     /// table ends and whoever is at it hears of a game error.
-    pub fn game_failed(&mut self, room: RoomId, id: TableId) {
-        if self.module_table(room, id).is_some() {
+    pub fn game_failed(&mut self, room: RoomId, id: TableId, serial: u64) {
+        if self.module_table(room, id, serial).is_some() {
             self.end_table(room, id, LeaveReason::GameError);
         }
     }
 
     /// The program asks for `n` seats: open seats are added, or empty ones at the end
     /// taken away. Returns false if that cannot be done.
-    pub fn game_seat_count(&mut self, room: RoomId, id: TableId, n: u32) -> bool {
-        let Some(table) = self.module_table(room, id) else {
+    pub fn game_seat_count(&mut self, room: RoomId, id: TableId, serial: u64, n: u32) -> bool {
+        let Some(table) = self.module_table(room, id, serial) else {
             return false;
         };
         let have = table.seats.len();
@@ -163,8 +165,15 @@ impl Lobby {
 
     /// The program asks for seat `num` to hold a bot (`bot`) or to be open. A seat a
     /// player sits in is not changed. Returns false if refused.
-    pub fn game_seat(&mut self, room: RoomId, id: TableId, num: u32, bot: bool) -> bool {
-        let Some(table) = self.module_table(room, id) else {
+    pub fn game_seat(
+        &mut self,
+        room: RoomId,
+        id: TableId,
+        serial: u64,
+        num: u32,
+        bot: bool,
+    ) -> bool {
+        let Some(table) = self.module_table(room, id, serial) else {
             return false;
         };
         let Some(seat) = table.seats.get_mut(num as usize) else {
@@ -194,7 +203,10 @@ impl Lobby {
 
     /// The program boots a player from its table. Returns false if no such player
     /// sits there.
-    pub fn game_boot(&mut self, room: RoomId, id: TableId, name: &str) -> bool {
+    pub fn game_boot(&mut self, room: RoomId, id: TableId, serial: u64, name: &str) -> bool {
+        if self.module_table(room, id, serial).is_none() {
+            return false;
+        }
         let Some(victim) = self
             .find(name)
             .filter(|v| self.room_of(*v) == Some(room) && self.table_of(*v) == Some(id))
@@ -231,12 +243,17 @@ impl Lobby {
         Some(self.members.get(&self.find(name)?)?.guest)
     }
 
-    fn module_table(&mut self, room: RoomId, id: TableId) -> Option<&mut super::table::Table> {
+    fn module_table(
+        &mut self,
+        room: RoomId,
+        id: TableId,
+        serial: u64,
+    ) -> Option<&mut super::table::Table> {
         self.rooms
             .get_mut(room as usize)?
             .tables
             .get_mut(&id)
-            .filter(|t| t.module)
+            .filter(|t| t.module && t.serial == serial)
     }
 }
 

@@ -122,6 +122,8 @@ pub(crate) struct Table {
     /// While a module's table is being created: the launcher and the seat they get
     /// once the game waits for players.
     pub(super) launcher: Option<(PlayerId, usize)>,
+    /// Unique among all tables ever: tells this table from a later one with its id.
+    pub(super) serial: u64,
 }
 
 impl Table {
@@ -285,10 +287,11 @@ impl Lobby {
                 let table = &mut self.rooms[room as usize].tables.get_mut(&id).expect("new");
                 if table.module {
                     table.launcher = Some((who, seat));
-                    let (game, seats) = (table.game, table.view().seats);
+                    let (game, seats, serial) = (table.game, table.view().seats, table.serial);
                     self.orders.push(TableOrder::Start {
                         room,
                         table: id,
+                        serial,
                         game,
                         seats,
                     });
@@ -313,6 +316,8 @@ impl Lobby {
         who: PlayerId,
         spec: TableSpec,
     ) -> Result<(RoomId, TableId, usize), LobbyError> {
+        let serial = self.next_id;
+        self.next_id += 1;
         let m = self.members.get(&who).ok_or(LobbyError::UnknownPlayer)?;
         let room = m.room.ok_or(LobbyError::NotInRoom)?;
         let r = &self.rooms[room as usize];
@@ -364,6 +369,7 @@ impl Lobby {
             },
             module: rules.module,
             launcher: None,
+            serial,
             desc: spec.desc,
             seats: spec
                 .seats

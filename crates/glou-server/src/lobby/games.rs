@@ -95,6 +95,14 @@ impl Games {
     }
 }
 
+/// A table, told apart from later tables with its id by its serial.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct At {
+    pub(super) room: RoomId,
+    pub(super) table: TableId,
+    pub(super) serial: u64,
+}
+
 /// How a table's program ended.
 enum End {
     /// It reported that the game is done.
@@ -106,13 +114,8 @@ enum End {
 
 impl LobbyService {
     /// Starts the program of a new table; false if this node runs too many already.
-    pub(super) fn start_game(
-        self: &Arc<Self>,
-        room: RoomId,
-        table: TableId,
-        game: usize,
-        seats: Vec<SeatView>,
-    ) -> bool {
+    pub(super) fn start_game(self: &Arc<Self>, at: At, game: usize, seats: Vec<SeatView>) -> bool {
+        let At { room, table, .. } = at;
         if self.games.running() >= self.settings.max_game_processes {
             warn!(
                 room,
@@ -123,6 +126,7 @@ impl LobbyService {
             return false;
         }
         let (tx, rx) = mpsc::unbounded_channel();
+        let mine = tx.clone();
         self.games.tables.lock().insert((room, table), tx);
         let running = Arc::clone(&self.games.running);
         running.fetch_add(1, Ordering::Relaxed);
@@ -131,17 +135,25 @@ impl LobbyService {
         let lobby = Arc::clone(self);
         tokio::spawn(
             async move {
-                let end = lobby.run_game(room, table, game, seats, rx).await;
+                let end = lobby.run_game(at, game, seats, rx).await;
                 match end {
                     End::Done => debug!("game over"),
                     End::Stopped => debug!("table ended by the lobby"),
                     End::Failed(why) => {
                         warn!(reason = %why, "game program failed; the table ends");
                         lobby.hub.metrics.game_failures.inc();
-                        lobby.with(|core| core.game_failed(room, table));
+                        lobby.with(|core| core.game_failed(room, table, at.serial));
                     }
                 }
-                lobby.games.tables.lock().remove(&(room, table));
+                // Unless a new table took the id meanwhile.
+                let mut tables = lobby.games.tables.lock();
+                if tables
+                    .get(&(room, table))
+                    .is_some_and(|tx| tx.same_channel(&mine))
+                {
+                    tables.remove(&(room, table));
+                }
+                drop(tables);
                 running.fetch_sub(1, Ordering::Relaxed);
                 lobby.hub.metrics.game_programs.dec();
             }
@@ -152,15 +164,14 @@ impl LobbyService {
 
     async fn run_game(
         &self,
-        room: RoomId,
-        table: TableId,
+        at: At,
         game: usize,
         seats: Vec<SeatView>,
         mut orders: mpsc::UnboundedReceiver<Order>,
     ) -> End {
         let settings = &self.settings;
         let g = &settings.games[game];
-        let (mut child, sock) = match self.spawn(game, room) {
+        let (mut child, sock) = match self.spawn(game, at.room) {
             Ok(started) => started,
             Err(e) => return End::Failed(e),
         };
@@ -189,7 +200,7 @@ impl LobbyService {
         };
         let end = match run.send(&launch, None).await {
             Ok(()) => {
-                self.drive(room, table, game, &mut run, &mut child, &mut orders)
+                self.drive(at, game, &mut run, &mut child, &mut orders)
                     .await
             }
             Err(e) => End::Failed(format!("writing to the program: {e}")),
@@ -249,8 +260,7 @@ impl LobbyService {
     /// Carries orders and the program's messages until the table ends.
     async fn drive(
         &self,
-        room: RoomId,
-        table: TableId,
+        at: At,
         game: usize,
         run: &mut Run,
         child: &mut Child,
@@ -278,7 +288,7 @@ impl LobbyService {
                     while let Ok(n @ 1..) = run.sock.try_read(&mut buf) {
                         decoder.feed(&buf[..n]);
                     }
-                    if let Some(end) = self.take_in(room, table, game, run, &mut decoder, &mut waiting).await {
+                    if let Some(end) = self.take_in(at, game, run, &mut decoder, &mut waiting).await {
                         return end;
                     }
                     let status = status.map_or_else(|e| e.to_string(), |s| s.to_string());
@@ -298,7 +308,7 @@ impl LobbyService {
                 Err(e) => return End::Failed(format!("reading from the program: {e}")),
             }
             if let Some(end) = self
-                .take_in(room, table, game, run, &mut decoder, &mut waiting)
+                .take_in(at, game, run, &mut decoder, &mut waiting)
                 .await
             {
                 return end;
@@ -309,8 +319,7 @@ impl LobbyService {
     /// Acts on every whole message the decoder holds; `Some` when the table ends.
     async fn take_in(
         &self,
-        room: RoomId,
-        table: TableId,
+        at: At,
         game: usize,
         run: &mut Run,
         decoder: &mut TableDecoder,
@@ -322,7 +331,7 @@ impl LobbyService {
                 Ok(None) => return None,
                 Err(e) => return Some(End::Failed(format!("the program sent garbage: {e}"))),
             };
-            match self.heard(room, table, game, run, msg).await {
+            match self.heard(at, game, run, msg).await {
                 Ok(Some(TableStatus::Done)) => return Some(End::Done),
                 Ok(Some(status)) => *waiting |= status != TableStatus::Created,
                 Ok(None) => {}
@@ -334,12 +343,16 @@ impl LobbyService {
     /// Acts on one message of the program; returns the new status if it reported one.
     async fn heard(
         &self,
-        room: RoomId,
-        table: TableId,
+        at: At,
         game: usize,
         run: &mut Run,
         msg: TableMessage,
     ) -> Result<Option<TableStatus>, String> {
+        let At {
+            room,
+            table,
+            serial,
+        } = at;
         match msg {
             TableMessage::Log(line) => run.log.line(&line),
             TableMessage::State(state) => {
@@ -357,25 +370,25 @@ impl LobbyService {
                     return Err(format!("writing to the program: {e}"));
                 }
                 debug!(?status, "game status");
-                self.with(|core| core.game_status(room, table, status));
+                self.with(|core| core.game_status(room, table, serial, status));
                 return Ok(Some(status));
             }
             TableMessage::NumSeats(n) => {
                 let done = u32::try_from(n)
-                    .is_ok_and(|n| self.with(|core| core.game_seat_count(room, table, n)));
+                    .is_ok_and(|n| self.with(|core| core.game_seat_count(room, table, serial, n)));
                 if !done {
                     debug!(seats = n, "seat count request refused");
                 }
             }
             TableMessage::Boot(name) => {
-                if !self.with(|core| core.game_boot(room, table, &name)) {
+                if !self.with(|core| core.game_boot(room, table, serial, &name)) {
                     debug!(player = %name, "boot request for a player not at the table");
                 }
             }
             TableMessage::Bot(seat) | TableMessage::Open(seat) => {
                 let bot = matches!(msg, TableMessage::Bot(_));
                 let done = u32::try_from(seat)
-                    .is_ok_and(|s| self.with(|core| core.game_seat(room, table, s, bot)));
+                    .is_ok_and(|s| self.with(|core| core.game_seat(room, table, serial, s, bot)));
                 if !done {
                     debug!(seat, bot, "seat request refused");
                 }

@@ -233,15 +233,21 @@ impl LobbyService {
             TableOrder::Start {
                 room,
                 table,
+                serial,
                 game,
                 seats,
             } => {
+                let at = games::At {
+                    room,
+                    table,
+                    serial,
+                };
                 let started = self
                     .me
                     .upgrade()
-                    .is_some_and(|me| me.start_game(room, table, game, seats));
+                    .is_some_and(|me| me.start_game(at, game, seats));
                 if !started {
-                    st.core.game_failed(room, table);
+                    st.core.game_failed(room, table, serial);
                 }
             }
             TableOrder::Seat {
