@@ -4,7 +4,6 @@
 
 use std::net::SocketAddr;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use glou_core::account::{NameError, Perm, Perms, check_name, token_digest};
 use glou_core::lobby::{Login, PlayerId};
@@ -12,11 +11,11 @@ use glou_proto::ggz::ServerMessage;
 use glou_proto::ggz::client::LoginType;
 use glou_proto::ggz::server::{Ranking, ResultAction, ResultCode};
 use glou_store::{Refusal, StoreError};
+use tokio::sync::mpsc;
 use tracing::warn;
 
 use crate::accounts::AccountError;
-use crate::lobby::outbox::Outbox;
-use crate::lobby::{LobbyService, Sink};
+use crate::lobby::{LobbyService, Out, Proto};
 
 /// A player logged in over GGZ.
 #[derive(Debug)]
@@ -63,8 +62,7 @@ pub async fn login(
     name: Option<String>,
     password: Option<String>,
     email: Option<String>,
-    outbox: &Arc<Outbox>,
-) -> Result<LoggedIn, ServerMessage> {
+) -> Result<(LoggedIn, mpsc::Receiver<Out>), ServerMessage> {
     let first = matches!(kind, Some(LoginType::First));
     let fail = |code| refused(first, code);
     let Some(name) = name else {
@@ -168,14 +166,17 @@ pub async fn login(
         gagged,
         needs_channel: true,
     };
-    match lobby.enter_lobby(login, Sink::Ggz(Arc::clone(outbox)), peer.ip()) {
-        Ok(id) => Ok(LoggedIn {
-            id,
-            name,
-            account,
-            token,
-            new_password,
-        }),
+    match lobby.enter_lobby(login, Proto::Ggz, peer.ip()) {
+        Ok((id, rx)) => Ok((
+            LoggedIn {
+                id,
+                name,
+                account,
+                token,
+                new_password,
+            },
+            rx,
+        )),
         Err(e) => {
             if let Some(t) = &token {
                 let _ = lobby.accounts.logout(t).await;

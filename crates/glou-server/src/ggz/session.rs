@@ -16,20 +16,25 @@ use glou_proto::ggz::{
     ClientDecoder, ClientItem, ClientMessage, Limits, SESSION_END, SeatType, ServerMessage,
     XmlError,
 };
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tracing::{debug, info};
 
 use super::login::{self, LoggedIn};
 use super::translate;
-use crate::lobby::LobbyService;
-use crate::lobby::outbox::Outbox;
+use crate::lobby::{LobbyService, Out};
 
 /// Time to log in (or name a channel) before the connection is closed.
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(60);
 /// The first lag measurement, after login.
 const FIRST_PING: Duration = Duration::from_secs(5);
+/// A write that takes longer than this means the client stopped reading.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Bytes written in one go when draining the lobby's queue.
+const BATCH: usize = 64 * 1024;
 
 /// The `ID` of the greeting: GGZ servers send `GGZ-<version>`.
 fn server_id() -> String {
@@ -65,8 +70,7 @@ pub(super) async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     let settings = &lobby.settings;
-    let stream = Arc::new(stream);
-    let outbox = Outbox::new(Arc::clone(&stream));
+    let (mut rd, mut wr) = stream.into_split();
     let mut hello = String::new();
     if lobby.read(|core| core.online()) >= settings.max_clients {
         hello.push_str("<?xml version='1.0' encoding='UTF-8'?>\n");
@@ -75,9 +79,7 @@ pub(super) async fn run(
             name: settings.server_name.clone(),
         }
         .encode(&mut hello);
-        outbox.send(hello.as_bytes());
-        outbox.close_after();
-        let _ = outbox.finish().await;
+        let _ = write(&mut wr, hello.as_bytes()).await;
         return;
     }
     ServerMessage::Greeting {
@@ -87,12 +89,16 @@ pub(super) async fn run(
         chat_len: u32::try_from(settings.core.chat_len).unwrap_or(u32::MAX),
     }
     .encode(&mut hello);
-    outbox.send(hello.as_bytes());
+    if write(&mut wr, hello.as_bytes()).await.is_err() {
+        return;
+    }
     let mut decoder = ClientDecoder::new(Limits::default());
     let mut player: Option<Player> = None;
+    let (mut rx, mut new_rx) = (None, None);
     let mut channel: Option<PlayerId> = None;
     let mut buf = [0u8; 1024];
     let login_deadline = Instant::now() + LOGIN_TIMEOUT;
+    let mut batch = Vec::new();
     // One timer and one stop watch for the whole session, not one per message: a
     // timer entry made and dropped at every delivery costs more than the delivery.
     let timer = tokio::time::sleep_until(login_deadline);
@@ -107,21 +113,18 @@ pub(super) async fn run(
             timer.as_mut().reset(deadline);
         }
         let next = tokio::select! {
-            ready = stream.readable() => match ready.and_then(|()| stream.try_read(&mut buf)) {
-                Ok(0) => Next::Close,
+            read = rd.read(&mut buf) => match read {
+                Ok(0) | Err(_) => Next::Close,
                 Ok(n) => {
                     decoder.feed(&buf[..n]);
-                    let mut s = Input { lobby: &lobby, peer, outbox: &outbox, player: &mut player, channel: &mut channel };
+                    let mut s = Input { lobby: &lobby, peer, wr: &mut wr, player: &mut player, rx: &mut new_rx, channel: &mut channel };
                     s.drain(&mut decoder).await
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Next::Go,
-                Err(_) => Next::Close,
             },
-            // A write the socket did not take at once, or the lobby's end of us
-            // (kicked, too slow).
-            () = outbox.woken() => match outbox.finish().await {
-                Ok(()) => Next::Go,
-                Err(_) => Next::Close,
+            out = recv(&mut rx) => match out {
+                Some(out) => flush(&mut wr, &mut rx, out, &mut batch).await,
+                // The lobby let go of this player (too slow, or kicked).
+                None => Next::Close,
             },
             () = &mut timer => match &mut player {
                 Some(p) => {
@@ -135,26 +138,37 @@ pub(super) async fn run(
             },
             () = &mut stop => Next::Close,
         };
+        if new_rx.is_some() {
+            rx = new_rx.take();
+        }
         match next {
             Next::Go => {}
             Next::Close => break None,
             Next::Channel(id) => break Some(id),
         }
     };
+    // Whatever the lobby queued before the end (the answer to a last request, the
+    // closing `</SESSION>`) still goes out.
+    if let Some(mut rx) = rx {
+        while let Ok(out) = rx.try_recv() {
+            if let Out::Text(t) | Out::Close(t) = out {
+                batch.extend_from_slice(t.as_bytes());
+            }
+        }
+        if !batch.is_empty() {
+            let _ = write(&mut wr, &batch).await;
+        }
+    }
     if let Some(p) = player {
         lobby.leave_lobby(p.login.id);
         login::logged_out(&lobby, &p.login).await;
         info!(player = %p.login.name, "ggz: logged out");
     }
-    // Whatever was sent before the end (the answer to a last request, the closing
-    // `</SESSION>`) still goes out.
-    let _ = outbox.finish().await;
     if let Some(id) = ended {
         let leftover = decoder.into_remaining();
-        drop(outbox);
-        match Arc::try_unwrap(stream) {
+        match rd.reunite(wr) {
             Ok(stream) => lobby.hold_channel(id, stream, leftover, SESSION_END.as_bytes()),
-            Err(_) => debug!("a channel still in use"),
+            Err(e) => debug!(error = %e, "reuniting a channel"),
         }
     }
 }
@@ -163,12 +177,75 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|&s| s).await;
 }
 
+/// The next message the lobby queued for this player (never, before login).
+async fn recv(rx: &mut Option<mpsc::Receiver<Out>>) -> Option<Out> {
+    match rx {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Writes a queued message and whatever else is queued behind it, in one write.
+async fn flush(
+    wr: &mut OwnedWriteHalf,
+    rx: &mut Option<mpsc::Receiver<Out>>,
+    first: Out,
+    batch: &mut Vec<u8>,
+) -> Next {
+    /// Appends a message; true if the connection closes after it.
+    fn push(out: Out, batch: &mut Vec<u8>) -> bool {
+        if let Out::Text(t) | Out::Close(t) = &out {
+            batch.extend_from_slice(t.as_bytes());
+        }
+        matches!(out, Out::Close(_))
+    }
+    let mut close = push(first, batch);
+    if let Some(rx) = rx {
+        while batch.len() < BATCH && !close {
+            match rx.try_recv() {
+                Ok(out) => close = push(out, batch),
+                Err(_) => break,
+            }
+        }
+    }
+    let written = write(wr, batch).await;
+    batch.clear();
+    if batch.capacity() > 4 * BATCH {
+        *batch = Vec::new();
+    }
+    if written.is_err() || close {
+        Next::Close
+    } else {
+        Next::Go
+    }
+}
+
+/// Writes `bytes`, giving up after [`WRITE_TIMEOUT`]. Most writes fit the socket's
+/// buffer at once and go out without arming the timeout.
+async fn write(wr: &mut OwnedWriteHalf, mut bytes: &[u8]) -> std::io::Result<()> {
+    match wr.try_write(bytes) {
+        Ok(n) if n == bytes.len() => return Ok(()),
+        Ok(n) => bytes = &bytes[n..],
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        Err(e) => return Err(e),
+    }
+    match tokio::time::timeout(WRITE_TIMEOUT, wr.write_all(bytes)).await {
+        Ok(result) => result,
+        Err(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            "the client stopped reading",
+        )),
+    }
+}
+
 /// What handling the input needs of the session.
 struct Input<'a> {
     lobby: &'a Arc<LobbyService>,
     peer: SocketAddr,
-    outbox: &'a Arc<Outbox>,
+    wr: &'a mut OwnedWriteHalf,
     player: &'a mut Option<Player>,
+    /// Where a login puts the lobby's queue to the new player.
+    rx: &'a mut Option<mpsc::Receiver<Out>>,
     channel: &'a mut Option<PlayerId>,
 }
 
@@ -213,10 +290,15 @@ impl Input<'_> {
         }
     }
 
-    /// Sends a reply (in its place among the lobby's messages: both go through the
-    /// connection's outbox).
+    /// Sends a reply: through the lobby's queue once logged in (so it keeps its place
+    /// among the lobby's messages), straight to the socket before.
     async fn reply(&mut self, text: String) {
-        self.outbox.send(text.as_bytes());
+        match self.player {
+            Some(p) => self.lobby.send(p.login.id, text),
+            None => {
+                let _ = write(self.wr, text.as_bytes()).await;
+            }
+        }
     }
 
     /// A message before login: LOGIN, CHANNEL, PING; the rest is refused.
@@ -229,10 +311,8 @@ impl Input<'_> {
                 name,
                 password,
                 email,
-            } => match login::login(lobby, self.peer, kind, name, password, email, self.outbox)
-                .await
-            {
-                Ok(logged) => {
+            } => match login::login(lobby, self.peer, kind, name, password, email).await {
+                Ok((logged, rx)) => {
                     let id = logged.id;
                     info!(player = %logged.name, "ggz: logged in");
                     let answer = match &logged.new_password {
@@ -247,6 +327,7 @@ impl Input<'_> {
                     };
                     lobby.send(id, encode(&answer));
                     lobby.send(id, motd(lobby));
+                    *self.rx = Some(rx);
                     *self.player = Some(Player {
                         login: logged,
                         ping: Ping {
@@ -269,7 +350,7 @@ impl Input<'_> {
                     }
                     _ => {
                         let text = result(ResultAction::Channel, ResultCode::UsrLookup);
-                        self.outbox.send(text.as_bytes());
+                        let _ = write(self.wr, text.as_bytes()).await;
                         return Next::Close;
                     }
                 }

@@ -14,7 +14,7 @@ use glou_proto::native::lobby::{LobbyMessage, LobbyRequest, SeatRequest};
 use tokio::sync::mpsc;
 
 use super::App;
-use crate::lobby::{Out, QUEUE, Sink, json};
+use crate::lobby::{Out, Proto, json};
 
 /// The socket's place in the lobby.
 pub struct Seat {
@@ -210,8 +210,7 @@ async fn login(
         gagged,
         needs_channel: false,
     };
-    let (tx, rx) = mpsc::channel(QUEUE);
-    let id = lobby.enter_lobby(login, Sink::Json(tx), peer.ip())?;
+    let (id, rx) = lobby.enter_lobby(login, Proto::Json, peer.ip())?;
     Ok(Seat {
         id,
         rx,

@@ -7,7 +7,6 @@
 mod games;
 pub mod json;
 mod motd;
-pub mod outbox;
 mod store;
 
 use std::collections::HashMap;
@@ -26,8 +25,6 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tracing::{debug, warn};
 
-use outbox::Outbox;
-
 use crate::accounts::Accounts;
 use crate::config;
 use crate::hub::Hub;
@@ -45,16 +42,16 @@ pub enum Out {
     Game(Vec<u8>),
 }
 
-/// A connection's way out, by the wire it speaks.
-pub enum Sink {
-    /// GGZ XML, written to the socket by whoever delivers.
-    Ggz(Arc<Outbox>),
-    /// JSON, queued for the WebSocket's task.
-    Json(mpsc::Sender<Out>),
+/// The wire a connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proto {
+    Ggz,
+    Json,
 }
 
 struct Conn {
-    sink: Sink,
+    tx: mpsc::Sender<Out>,
+    proto: Proto,
     name: String,
     ip: IpAddr,
     _online: OnlineGuard,
@@ -128,27 +125,29 @@ impl LobbyService {
     pub fn enter_lobby(
         &self,
         login: Login,
-        sink: Sink,
+        proto: Proto,
         ip: IpAddr,
-    ) -> Result<PlayerId, LobbyError> {
+    ) -> Result<(PlayerId, mpsc::Receiver<Out>), LobbyError> {
         let mut st = self.state.lock();
         if st.conns.len() >= self.settings.max_clients {
             return Err(LobbyError::RoomFull);
         }
         let name = login.name.clone();
         let id = st.core.login(login, self.hub.now())?;
+        let (tx, rx) = mpsc::channel(QUEUE);
         let online = self.hub.presence.connect(&name);
         st.conns.insert(
             id,
             Conn {
-                sink,
+                tx,
+                proto,
                 name,
                 ip,
                 _online: online,
             },
         );
         self.hub.metrics.lobby_players.inc();
-        Ok(id)
+        Ok((id, rx))
     }
 
     /// Logs a player out (idempotent).
@@ -203,7 +202,6 @@ impl LobbyService {
 
     /// Changes the lobby and delivers what the change produced.
     pub fn with<R>(&self, f: impl FnOnce(&mut Lobby) -> R) -> R {
-        let mut touched = Vec::new();
         let mut st = self.state.lock();
         let result = f(&mut st.core);
         loop {
@@ -212,15 +210,10 @@ impl LobbyService {
             if deliveries.is_empty() && orders.is_empty() {
                 break;
             }
-            self.deliver(&mut st, deliveries, &mut touched);
+            self.deliver(&mut st, deliveries);
             for order in orders {
                 self.dispatch(&mut st, order);
             }
-        }
-        drop(st);
-        // The bytes are in each outbox in the lobby's order; the writes need no lock.
-        for outbox in touched {
-            outbox.flush();
         }
         result
     }
@@ -300,7 +293,7 @@ impl LobbyService {
     /// the next table needs a new one), or for a WebSocket player a socket bridged to
     /// their WebSocket's binary messages.
     fn game_socket(&self, st: &mut State, player: PlayerId) -> Option<OwnedFd> {
-        if let Sink::Json(_) = st.conns.get(&player)?.sink {
+        if st.conns.get(&player)?.proto == Proto::Json {
             return self.bridge(st, player);
         }
         let channel = self.channels.lock().remove(&player)?;
@@ -317,39 +310,31 @@ impl LobbyService {
         Some(stream.into())
     }
 
-    fn deliver(&self, st: &mut State, deliveries: Vec<Delivery>, touched: &mut Vec<Arc<Outbox>>) {
+    fn deliver(&self, st: &mut State, deliveries: Vec<Delivery>) {
         let mut slow = Vec::new();
         let mut delivered = 0u64;
         for d in deliveries {
             self.follow(st, &d);
             let closing = matches!(d.event, LobbyEvent::Kicked { .. });
-            let (mut ggz, mut json) = (None::<String>, None::<Arc<str>>);
+            let (mut ggz, mut json) = (None::<Arc<str>>, None::<Arc<str>>);
             let State { core, conns } = &mut *st;
             for p in core.recipients(d.to) {
                 let Some(conn) = conns.get(&p) else { continue };
-                delivered += 1;
-                let kept_up = match &conn.sink {
-                    Sink::Ggz(outbox) => {
-                        let text = ggz.get_or_insert_with(|| crate::ggz::encode_event(&d.event));
-                        if closing {
-                            outbox.close_after();
-                        }
-                        touched.push(Arc::clone(outbox));
-                        outbox.append(text.as_bytes())
-                    }
-                    Sink::Json(tx) => {
-                        let text = json
-                            .get_or_insert_with(|| json::event(&d.event).into())
-                            .clone();
-                        let out = if closing {
-                            Out::Close(text)
-                        } else {
-                            Out::Text(text)
-                        };
-                        tx.try_send(out).is_ok()
-                    }
+                let text = match conn.proto {
+                    Proto::Ggz => ggz
+                        .get_or_insert_with(|| crate::ggz::encode_event(&d.event).into())
+                        .clone(),
+                    Proto::Json => json
+                        .get_or_insert_with(|| json::event(&d.event).into())
+                        .clone(),
                 };
-                if !kept_up {
+                let out = if closing {
+                    Out::Close(text)
+                } else {
+                    Out::Text(text)
+                };
+                delivered += 1;
+                if conn.tx.try_send(out).is_err() {
                     slow.push(p);
                 }
             }
@@ -357,12 +342,9 @@ impl LobbyService {
         self.hub.metrics.lobby_deliveries.inc_by(delivered);
         for p in slow {
             // Out of the lobby at once (the others hear of it with the next round of
-            // deliveries); the connection ends.
+            // deliveries); dropping the sender ends the connection.
             st.core.logout(p);
             if let Some(conn) = st.conns.remove(&p) {
-                if let Sink::Ggz(outbox) = &conn.sink {
-                    outbox.abort();
-                }
                 warn!(player = %conn.name, "dropping a lobby client that does not keep up");
                 self.hub.metrics.lobby_players.dec();
                 self.hub
@@ -410,10 +392,7 @@ impl LobbyService {
     }
 
     fn bridge(&self, st: &State, player: PlayerId) -> Option<OwnedFd> {
-        let Sink::Json(to_player) = &st.conns.get(&player)?.sink else {
-            return None;
-        };
-        let to_player = to_player.clone();
+        let to_player = st.conns.get(&player)?.tx.clone();
         let (ours, theirs) = std::os::unix::net::UnixStream::pair().ok()?;
         ours.set_nonblocking(true).ok()?;
         let ours = tokio::net::UnixStream::from_std(ours).ok()?;
@@ -458,20 +437,10 @@ impl LobbyService {
     /// Sends one connection a message of its own (answers to lists and the like).
     pub fn send(&self, id: PlayerId, text: String) {
         let st = self.state.lock();
-        let Some(conn) = st.conns.get(&id) else {
-            return;
-        };
-        match &conn.sink {
-            Sink::Ggz(outbox) => {
-                let outbox = Arc::clone(outbox);
-                drop(st);
-                outbox.send(text.as_bytes());
-            }
-            Sink::Json(tx) => {
-                if tx.try_send(Out::Text(text.into())).is_err() {
-                    debug!(player = %conn.name, "reply dropped: queue full");
-                }
-            }
+        if let Some(conn) = st.conns.get(&id)
+            && conn.tx.try_send(Out::Text(text.into())).is_err()
+        {
+            debug!(player = %conn.name, "reply dropped: queue full");
         }
     }
 
