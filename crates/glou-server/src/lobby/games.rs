@@ -280,6 +280,9 @@ impl LobbyService {
                     None | Some(Order::Stop) => return End::Stopped,
                     Some(order) => match run.carry(order).await {
                         Ok(()) => continue,
+                        // A program may end as its last player leaves, while the lobby's
+                        // stop is on its way: that is no failure.
+                        Err(_) if stop_queued(orders) => return End::Stopped,
                         Err(e) => return End::Failed(format!("writing to the program: {e}")),
                     },
                 },
@@ -509,6 +512,16 @@ impl Run {
             Order::Stop => Ok(()),
         }
     }
+}
+
+/// Whether the lobby already ordered the table stopped (the orders before it are moot).
+fn stop_queued(orders: &mut mpsc::UnboundedReceiver<Order>) -> bool {
+    while let Ok(order) = orders.try_recv() {
+        if matches!(order, Order::Stop) {
+            return true;
+        }
+    }
+    false
 }
 
 fn remember(played: &mut Vec<String>, name: &str) {

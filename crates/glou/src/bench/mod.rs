@@ -11,6 +11,7 @@ mod q3;
 mod registry;
 mod stats;
 mod subscribe;
+mod tables;
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -28,6 +29,8 @@ pub(crate) enum BenchCommand {
     Accounts(accounts::AccountsArgs),
     /// Load any GGZ server (Glou or the original ggzd): guest logins, rooms, chat fan-out
     Ggz(ggz::GgzArgs),
+    /// Load any GGZ server with TicTacToe tables: launches, game programs, games, leaves
+    Tables(tables::TablesArgs),
 }
 
 pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -37,6 +40,7 @@ pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Q3(args) => q3::run(args).await,
         BenchCommand::Accounts(args) => accounts::run(args).await,
         BenchCommand::Ggz(args) => ggz::run(args).await,
+        BenchCommand::Tables(args) => tables::run(args).await,
     }
 }
 

@@ -31,10 +31,17 @@ fn free_port() -> u16 {
 fn a_terminal_player_plays_the_built_in_tictactoe_against_the_bot() {
     let dir = tempfile::tempdir().unwrap();
     let ggz = format!("127.0.0.1:{}", free_port());
-    let (server, _) = start_serve(dir.path(), &["--ggz", &ggz]);
+    let (server, _) = start_serve(dir.path(), &["--ggz", &ggz, "--q3master", "off"]);
     let out = client()
         .args(["--server", &ggz, "--name", "tess", "--bot"])
-        .args(["--moves", "4,0,2,6,8,1,3,5,7", "--timeout", "20", "--idle", "20"])
+        .args([
+            "--moves",
+            "4,0,2,6,8,1,3,5,7",
+            "--timeout",
+            "20",
+            "--idle",
+            "20",
+        ])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -2,6 +2,7 @@
 //! life cycle and configuration) and `admin` (`glou user …` and `glou stats …`).
 
 mod admin;
+mod bench;
 mod crash;
 mod games;
 mod serve;

@@ -45,13 +45,13 @@ pub(super) struct Times {
     pub(super) enter: Duration,
 }
 
-pub(super) const HEADER: &str = "<?xml version='1.0' encoding='UTF-8'?>\n<SESSION>\n";
+pub(crate) const HEADER: &str = "<?xml version='1.0' encoding='UTF-8'?>\n<SESSION>\n";
 /// Read buffer of each connection: small, as 20,000 of them share the bench's memory.
 const READ_BUFFER: usize = 1024;
 /// A longer line ends the connection.
 const MAX_LINE: usize = 64 * 1024;
 /// From connecting to being in the room.
-const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const LOGIN_TIMEOUT: Duration = Duration::from_secs(30);
 pub(super) const LOGOUT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Clients per IPv4 source address (127.0.0.1, 127.0.0.2…): the kernel's ephemeral
 /// ports (32768 to 60999 by default) run out near 28,000 per address.
@@ -59,10 +59,10 @@ const CLIENTS_PER_ADDRESS: u32 = 25_000;
 
 /// One connection: a 1 KiB read buffer and the current line.
 #[derive(Debug)]
-pub(super) struct Conn {
-    reader: BufReader<OwnedReadHalf>,
-    writer: OwnedWriteHalf,
-    line: Vec<u8>,
+pub(crate) struct Conn {
+    pub(crate) reader: BufReader<OwnedReadHalf>,
+    pub(crate) writer: OwnedWriteHalf,
+    pub(crate) line: Vec<u8>,
     /// `line` holds a whole line, to be cleared before the next read.
     complete: bool,
 }
@@ -242,7 +242,7 @@ impl Plan {
 /// `</SESSION>`, timed to the server's `</SESSION>` (or the end of the stream), then
 /// lines until the server closes: the side that closes first keeps the TIME_WAIT, and
 /// a client's would hold back one of its ephemeral ports from the next run.
-async fn logout(conn: &mut Conn) -> Result<u64, String> {
+pub(crate) async fn logout(conn: &mut Conn) -> Result<u64, String> {
     let t0 = Instant::now();
     conn.send("</SESSION>\n").await?;
     let deadline = t0 + LOGOUT_TIMEOUT;
@@ -265,7 +265,7 @@ async fn logout(conn: &mut Conn) -> Result<u64, String> {
 }
 
 /// Matches the `RESULT` of `action`, giving its code.
-fn result(action: &'static str) -> impl Fn(&Line<'_>) -> Option<String> {
+pub(crate) fn result(action: &'static str) -> impl Fn(&Line<'_>) -> Option<String> {
     move |line| match line {
         Line::Result { action: a, code } if *a == action => Some(code.to_string()),
         _ => None,
@@ -276,7 +276,11 @@ impl Conn {
     /// Connects client `i`. Past the first [`CLIENTS_PER_ADDRESS`], IPv4 clients bind
     /// other loopback addresses (binding costs the kernel a port search, so the first
     /// ones do not).
-    async fn connect(target: SocketAddr, i: u32, deadline: Instant) -> Result<Self, String> {
+    pub(crate) async fn connect(
+        target: SocketAddr,
+        i: u32,
+        deadline: Instant,
+    ) -> Result<Self, String> {
         let socket = match (target, i / CLIENTS_PER_ADDRESS) {
             (SocketAddr::V4(_), 0) => TcpSocket::new_v4(),
             (SocketAddr::V4(_), n) => TcpSocket::new_v4().and_then(|s| {
@@ -302,7 +306,7 @@ impl Conn {
     }
 
     /// The greeting (protocol 10, status ok), then a guest login as `name`.
-    async fn hello(&mut self, name: &str, deadline: Instant) -> Result<(), String> {
+    pub(crate) async fn hello(&mut self, name: &str, deadline: Instant) -> Result<(), String> {
         let server = |l: &Line<'_>| match l {
             Line::Server { version, status } => {
                 Some((version.map(str::to_owned), status.map(str::to_owned)))
@@ -328,7 +332,7 @@ impl Conn {
     }
 
     /// `<ENTER ROOM='room'/>` and its result.
-    async fn enter(&mut self, room: u32, deadline: Instant) -> Result<(), String> {
+    pub(crate) async fn enter(&mut self, room: u32, deadline: Instant) -> Result<(), String> {
         self.send(&format!("<ENTER ROOM='{room}'/>\n")).await?;
         match self
             .expect(deadline, "enter result", result("enter"))
@@ -340,7 +344,7 @@ impl Conn {
     }
 
     /// Reads lines until `want` accepts one, answering pings; fails at the deadline.
-    async fn expect<T>(
+    pub(crate) async fn expect<T>(
         &mut self,
         deadline: Instant,
         what: &str,
@@ -364,7 +368,7 @@ impl Conn {
 
     /// Reads the next line; `false` at the end of the stream. Cancel-safe: a line cut
     /// short by another `select!` branch is completed by the next call.
-    async fn read(&mut self) -> Result<bool, String> {
+    pub(crate) async fn read(&mut self) -> Result<bool, String> {
         if std::mem::take(&mut self.complete) {
             self.line.clear();
         }
@@ -407,7 +411,7 @@ impl Conn {
         }
     }
 
-    async fn send(&mut self, text: &str) -> Result<(), String> {
+    pub(crate) async fn send(&mut self, text: &str) -> Result<(), String> {
         let sent = self.writer.write_all(text.as_bytes()).await;
         sent.map_err(|e| format!("write: {e}"))
     }

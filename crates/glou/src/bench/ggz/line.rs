@@ -5,7 +5,7 @@
 
 /// A line of the server's stream, as far as the bench cares (attribute values raw).
 #[derive(Debug, PartialEq, Eq)]
-pub(super) enum Line<'a> {
+pub(crate) enum Line<'a> {
     /// `<SERVER ID=.. VERSION='10' STATUS='ok'>`.
     Server {
         version: Option<&'a str>,
@@ -35,7 +35,7 @@ pub(super) enum Line<'a> {
 }
 
 /// The answer to a server's `<PING>`.
-pub(super) fn pong(line: &Line<'_>) -> Option<String> {
+pub(crate) fn pong(line: &Line<'_>) -> Option<String> {
     match line {
         Line::Ping { id: Some(id) } => Some(format!("<PONG ID='{id}'/>\n")),
         Line::Ping { id: None } => Some("<PONG/>\n".into()),
@@ -44,7 +44,7 @@ pub(super) fn pong(line: &Line<'_>) -> Option<String> {
 }
 
 /// Parses one line of the server's stream.
-pub(super) fn parse(line: &str) -> Line<'_> {
+pub(crate) fn parse(line: &str) -> Line<'_> {
     let Some(body) = line.trim().strip_prefix('<') else {
         return Line::Other;
     };
@@ -81,7 +81,7 @@ pub(super) fn parse(line: &str) -> Line<'_> {
 }
 
 /// The raw value of attribute `name` in a start tag, quoted either way.
-fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     let mut rest = tag;
     while let Some(at) = rest.find(name) {
         let after = &rest[at + name.len()..];

@@ -4,8 +4,8 @@
 //! every receiver times the fan-out), `logout`. The client is `client.rs`; printing is
 //! `stats.rs`. It does not launch tables or play games.
 
-mod client;
-mod line;
+pub(super) mod client;
+pub(super) mod line;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -59,7 +59,7 @@ pub(crate) struct GgzArgs {
 }
 
 /// GGZ's longest player name (`MAX_USER_NAME_LEN`).
-const MAX_NAME_LEN: usize = 16;
+pub(super) const MAX_NAME_LEN: usize = 16;
 /// Histogram shards the receivers record into, by player number.
 const SHARDS: usize = 64;
 /// The login phase stops after this long even if players are left.
@@ -320,12 +320,12 @@ impl Shared {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Refuses any server but a loopback one.
-fn check_target(target: SocketAddr) -> anyhow::Result<()> {
+pub(super) fn check_target(target: SocketAddr) -> anyhow::Result<()> {
     match target.ip() {
         _ if target.port() == 0 => bail!("target: expected a port, got {target}"),
         IpAddr::V4(ip) if ip.is_loopback() => Ok(()),
@@ -335,7 +335,7 @@ fn check_target(target: SocketAddr) -> anyhow::Result<()> {
 }
 
 /// `PREFIX<pid % 1000>_`: unique between runs close in time, safe unescaped in XML.
-fn name_base(prefix: &str, pid: u32) -> anyhow::Result<String> {
+pub(super) fn name_base(prefix: &str, pid: u32) -> anyhow::Result<String> {
     let ok = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
     ensure!(
         !prefix.is_empty() && prefix.chars().all(ok),
@@ -344,7 +344,7 @@ fn name_base(prefix: &str, pid: u32) -> anyhow::Result<String> {
     Ok(format!("{prefix}{}_", pid % 1000))
 }
 
-fn name(base: &str, i: u32) -> String {
+pub(super) fn name(base: &str, i: u32) -> String {
     format!("{base}{i}")
 }
 
