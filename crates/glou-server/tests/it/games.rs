@@ -456,3 +456,62 @@ async fn a_reported_savegame_is_kept() {
     assert_eq!((saves[0].room, saves[0].table), (1, 1));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_program_of_the_ggz_0_0_14_era_gets_the_launch_without_a_savegame() {
+    let server = TestServer::start_with(|config: &mut Config| {
+        ggzd_rooms(config);
+        let g = &mut config.lobby.games[0];
+        g.key = "tictactoe-0.0.14".into();
+        g.launch_format = glou_proto::ggzdmod::LaunchFormat::Legacy;
+        g.executable = vec![
+            crate::harness::tictactoe_program().display().to_string(),
+            "--launch-format".into(),
+            "legacy".into(),
+        ];
+    })
+    .await;
+    let mut carol = Gamer::new(server.ggz.unwrap(), "carol", false).await;
+    carol.lobby.send(LAUNCH_BOT).await;
+    carol
+        .lobby
+        .expect("<RESULT ACTION='launch' CODE='ok'/>")
+        .await;
+    carol.client = Client::with_seat(Player::X);
+    let outcome = carol.play(&[4, 0, 1, 2, 3, 5, 6, 7, 8]).await;
+    assert_ne!(outcome, Outcome::Win(Player::X));
+    carol.lobby_line(&["<LEAVE REASON='gameover'"]).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn launches_beyond_the_node_s_program_limit_fail() {
+    let server = TestServer::start_with(|config: &mut Config| {
+        ggzd_rooms(config);
+        config.lobby.max_game_processes = 1;
+    })
+    .await;
+    let addr = server.ggz.unwrap();
+    let mut hana = Gamer::new(addr, "hana", false).await;
+    hana.lobby.send(LAUNCH_OPEN).await;
+    hana.lobby
+        .expect("<RESULT ACTION='launch' CODE='ok'/>")
+        .await;
+    let mut ivan = Gamer::new(addr, "ivan", false).await;
+    ivan.lobby.send(LAUNCH_OPEN).await;
+    let line = ivan.lobby_line(&["<RESULT ACTION='launch'"]).await;
+    assert!(!line.contains("CODE='ok'"), "{line}");
+    // Once the first table ends, there is room again.
+    hana.lobby
+        .send("<LEAVE FORCE='true' SPECTATOR='false'/>\n")
+        .await;
+    hana.lobby_line(&["<LEAVE REASON="]).await;
+    wait_for_no_programs(&server).await;
+    let (chan, early) = channel(addr, "ivan").await;
+    (ivan.chan, ivan.early) = (chan, early);
+    ivan.lobby.send(LAUNCH_OPEN).await;
+    ivan.lobby
+        .expect("<RESULT ACTION='launch' CODE='ok'/>")
+        .await;
+    server.stop().await;
+}
