@@ -134,7 +134,7 @@ impl Lobby {
             table.seats.truncate(n);
             Vec::new()
         };
-        let seats = table.seat_count();
+        let (seats, status) = (table.seat_count(), table.status);
         let views: Vec<SeatView> = changed.iter().map(|&i| table.seat_view(i)).collect();
         for seat in views {
             self.emit(
@@ -149,7 +149,6 @@ impl Lobby {
             );
         }
         if n < have {
-            let status = table_status(self, room, id);
             self.emit(
                 Audience::Room(room),
                 LobbyEvent::TableStatus {
@@ -255,8 +254,4 @@ impl Lobby {
             .get_mut(&id)
             .filter(|t| t.module && t.serial == serial)
     }
-}
-
-fn table_status(lobby: &Lobby, room: RoomId, id: TableId) -> TableStatus {
-    lobby.rooms[room as usize].tables[&id].status
 }
