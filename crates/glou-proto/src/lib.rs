@@ -3,5 +3,6 @@
 
 pub mod ggz;
 pub mod ggzdmod;
+pub mod ggzmeta;
 pub mod native;
 pub mod q3master;
