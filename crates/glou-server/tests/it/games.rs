@@ -515,3 +515,37 @@ async fn launches_beyond_the_node_s_program_limit_fail() {
         .await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_spectator_s_channel_reaches_the_game_program() {
+    let server = TestServer::start_with(ggzd_rooms).await;
+    let addr = server.ggz.unwrap();
+    let mut judy = Gamer::new(addr, "judy", false).await;
+    judy.lobby.send(LAUNCH_BOT).await;
+    judy.lobby
+        .expect("<RESULT ACTION='launch' CODE='ok'/>")
+        .await;
+    let mut kim = Gamer::new(addr, "kim", false).await;
+    kim.lobby.send("<JOIN TABLE='1' SPECTATOR='true'/>\n").await;
+    kim.lobby.expect("<RESULT ACTION='join' CODE='ok'/>").await;
+    // The program greets a new spectator with the board (SND_SYNC) on their channel.
+    let mut pending = std::mem::take(&mut kim.early);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let events = kim.client.feed(&pending).expect("the game's bytes decode");
+        if events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::Synced { .. }))
+        {
+            break;
+        }
+        let mut buf = [0u8; 256];
+        let n = tokio::time::timeout_at(deadline, kim.chan.read(&mut buf))
+            .await
+            .expect("the board within 5 s")
+            .unwrap();
+        assert!(n > 0, "the spectator's channel closed");
+        pending = buf[..n].to_vec();
+    }
+    server.stop().await;
+}
