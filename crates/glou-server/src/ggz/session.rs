@@ -502,7 +502,7 @@ async fn on_message(lobby: &Arc<LobbyService>, p: &mut Player, msg: ClientMessag
             });
         }
         ClientMessage::Info { seat } => {
-            if let Some(info) = info(lobby, id, seat) {
+            if let Some(info) = info(lobby, id, seat).await {
                 send(ServerMessage::Info(info));
             }
         }
@@ -655,21 +655,39 @@ fn table_edit(
 }
 
 /// `<INFO>`: who sits at the player's table (or one seat of it).
-fn info(lobby: &LobbyService, id: PlayerId, seat: Option<i64>) -> Option<Vec<SeatPlayerInfo>> {
-    let seated = lobby.read(|core| {
-        let (_, room, table) = core.game_at(id)?;
-        Some(core.seated(room, table))
+/// `INFO`: each seated player's real name (from their account) and, when the game lets
+/// players see each other's addresses (`peers`), their address.
+async fn info(
+    lobby: &LobbyService,
+    id: PlayerId,
+    seat: Option<i64>,
+) -> Option<Vec<SeatPlayerInfo>> {
+    let (game, seated) = lobby.read(|core| {
+        let (game, room, table) = core.game_at(id)?;
+        Some((game, core.seated(room, table)))
     })?;
-    Some(
-        seated
-            .into_iter()
-            .filter(|(num, _)| seat.is_none_or(|s| i64::from(*num) == s))
-            .map(|(num, _)| SeatPlayerInfo {
-                seat: i32::try_from(num).unwrap_or(i32::MAX),
-                ..SeatPlayerInfo::default()
-            })
-            .collect(),
-    )
+    let peers = lobby.settings.games.get(game).is_some_and(|g| g.peers);
+    let mut out = Vec::new();
+    for (num, name) in seated {
+        if seat.is_some_and(|s| i64::from(num) != s) {
+            continue;
+        }
+        let realname = match lobby.accounts.store.account(&name).await {
+            Ok(Some(account)) => account.real_name,
+            _ => String::new(),
+        };
+        let host = match lobby.find(&name) {
+            Some((_, ip)) if peers => ip.to_string(),
+            _ => String::new(),
+        };
+        out.push(SeatPlayerInfo {
+            seat: i32::try_from(num).unwrap_or(i32::MAX),
+            realname,
+            photo: String::new(),
+            host,
+        });
+    }
+    Some(out)
 }
 
 impl Ping {

@@ -549,3 +549,35 @@ async fn a_spectator_s_channel_reaches_the_game_program() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn info_at_a_table_gives_each_player_s_real_name() {
+    let server = TestServer::start_with(ggzd_rooms).await;
+    let token = server.account("lena").await;
+    let patch = json!({"real_name": "Lena Lovelace"});
+    let (status, r) = server
+        .call("PATCH", "/api/v1/players/lena", Some(&token), Some(&patch))
+        .await;
+    assert_eq!(status, 204, "{r}");
+    let addr = server.ggz.unwrap();
+    let mut lena = Gamer::new(addr, "lena", true).await;
+    lena.lobby.send(LAUNCH_OPEN).await;
+    lena.lobby
+        .expect("<RESULT ACTION='launch' CODE='ok'/>")
+        .await;
+    let mut max = Gamer::new(addr, "max", false).await;
+    max.lobby
+        .send("<JOIN TABLE='1' SPECTATOR='false'/>\n")
+        .await;
+    max.lobby.expect("<RESULT ACTION='join' CODE='ok'/>").await;
+    max.lobby.send("<INFO/>\n").await;
+    max.lobby.expect("<INFO>").await;
+    // A guest has no real name; the game does not share addresses (no `peers`).
+    max.lobby
+        .expect("<PLAYERINFO SEAT='0' REALNAME='Lena Lovelace' PHOTO='' HOST=''/>")
+        .await;
+    max.lobby
+        .expect("<PLAYERINFO SEAT='1' REALNAME='' PHOTO='' HOST=''/>")
+        .await;
+    server.stop().await;
+}
