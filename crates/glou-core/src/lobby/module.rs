@@ -88,15 +88,7 @@ impl Lobby {
             (_, status) => {
                 table.status = status;
                 let seats = table.seat_count();
-                self.emit(
-                    Audience::Room(room),
-                    LobbyEvent::TableStatus {
-                        room,
-                        id,
-                        status,
-                        seats,
-                    },
-                );
+                self.status_changed(room, id, status, seats);
             }
         }
     }
@@ -149,15 +141,7 @@ impl Lobby {
             );
         }
         if n < have {
-            self.emit(
-                Audience::Room(room),
-                LobbyEvent::TableStatus {
-                    room,
-                    id,
-                    status,
-                    seats,
-                },
-            );
+            self.status_changed(room, id, status, seats);
         }
         true
     }

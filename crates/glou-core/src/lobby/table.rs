@@ -446,6 +446,23 @@ impl Lobby {
             .expect("the table exists")
     }
 
+    /// Tells the room a table's new status.
+    pub(super) fn status_changed(
+        &mut self,
+        room: RoomId,
+        id: TableId,
+        status: TableStatus,
+        seats: u32,
+    ) {
+        let event = LobbyEvent::TableStatus {
+            room,
+            id,
+            status,
+            seats,
+        };
+        self.emit(Audience::Room(room), event);
+    }
+
     /// Announces a status change of a table the lobby runs.
     fn settle(&mut self, room: RoomId, id: TableId) {
         let table = self.table_mut(room, id);
@@ -456,15 +473,7 @@ impl Lobby {
         if status != table.status {
             table.status = status;
             let seats = table.seat_count();
-            self.emit(
-                Audience::Room(room),
-                LobbyEvent::TableStatus {
-                    room,
-                    id,
-                    status,
-                    seats,
-                },
-            );
+            self.status_changed(room, id, status, seats);
         }
     }
 
@@ -697,15 +706,7 @@ impl Lobby {
             return;
         }
         let seats = table.seat_count();
-        self.emit(
-            Audience::Room(room),
-            LobbyEvent::TableStatus {
-                room,
-                id,
-                status: TableStatus::Done,
-                seats,
-            },
-        );
+        self.status_changed(room, id, TableStatus::Done, seats);
         self.emit(
             Audience::Room(room),
             LobbyEvent::TableRemoved { room, id, seats },

@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use glou_server::Config;
 use glou_tictactoe::{Client, ClientEvent, Outcome, Player};
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
-use crate::ggz::{Ggz, ggzd_rooms};
-use crate::harness::{TestServer, Ws};
+use crate::ggz::{Ggz, ggzd_rooms, next_of};
+use crate::harness::{TestServer, Ws, eventually};
 
 /// A GGZ player with a game channel and the TicTacToe client side.
 struct Gamer {
@@ -79,6 +79,19 @@ impl Gamer {
             assert!(n > 0, "{}: the game channel closed mid-game", self.name);
             pending = buf[..n].to_vec();
         }
+    }
+
+    /// Launches a table against the bot and plays it out: the bot plays perfectly, so
+    /// whatever is tried (every cell in turn; a refused move asks again) never wins.
+    async fn play_the_bot(&mut self) {
+        self.lobby.send(LAUNCH_BOT).await;
+        self.lobby
+            .expect("<RESULT ACTION='launch' CODE='ok'/>")
+            .await;
+        self.client = Client::with_seat(Player::X);
+        let outcome = self.play(&[4, 0, 1, 2, 3, 5, 6, 7, 8]).await;
+        assert_ne!(outcome, Outcome::Win(Player::X));
+        self.lobby_line(&["<LEAVE REASON='gameover'"]).await;
     }
 
     /// Reads lobby lines until one contains all of `parts`.
@@ -185,17 +198,7 @@ async fn a_guest_plays_the_bot_seat_and_the_match_is_recorded() {
     let server = TestServer::start_with(ggzd_rooms).await;
     let addr = server.ggz.unwrap();
     let mut carol = Gamer::new(addr, "carol", false).await;
-    carol.lobby.send(LAUNCH_BOT).await;
-    carol
-        .lobby
-        .expect("<RESULT ACTION='launch' CODE='ok'/>")
-        .await;
-    carol.client = Client::with_seat(Player::X);
-    // The bot plays perfectly: whatever carol tries, she never wins. Offer every
-    // cell in turn (a refused move asks again).
-    let outcome = carol.play(&[4, 0, 1, 2, 3, 5, 6, 7, 8]).await;
-    assert_ne!(outcome, Outcome::Win(Player::X));
-    carol.lobby_line(&["<LEAVE REASON='gameover'"]).await;
+    carol.play_the_bot().await;
     // Guests keep no statistics, but the match is in the bot's history.
     let store = server.store().await;
     eventually_match(&store, "carol").await;
@@ -204,26 +207,21 @@ async fn a_guest_plays_the_bot_seat_and_the_match_is_recorded() {
 }
 
 async fn eventually_match(store: &glou_store::Store, name: &str) {
-    for _ in 0..100 {
-        if let Ok(m) = store.matches_of(name, None, 10).await
-            && !m.is_empty()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("no match recorded for {name}");
+    eventually("a match recorded", async || {
+        store
+            .matches_of(name, None, 10)
+            .await
+            .is_ok_and(|m| !m.is_empty())
+    })
+    .await;
 }
 
 /// Every game program ended and was reaped (the gauge counts the running ones).
 async fn wait_for_no_programs(server: &TestServer) {
-    for _ in 0..200 {
-        if server.metrics().await.contains("glou_game_programs 0") {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("game programs still running");
+    eventually("every game program to end", async || {
+        server.metrics().await.contains("glou_game_programs 0")
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -319,23 +317,15 @@ async fn broken_game_programs_fail_the_launch_and_nothing_is_left_behind() {
     }
     // Signals went to each program's whole process group: the shells' `sleep`s are
     // gone too (at once, as the servers stopped; SIGINT may be ignored here).
-    let mut left = Vec::new();
-    for _ in 0..100 {
-        left = std::process::Command::new("pgrep")
+    eventually("no program's `sleep` left", async || {
+        std::process::Command::new("pgrep")
             .args(["-f", "sleep 3[789]"])
             .output()
             .unwrap()
-            .stdout;
-        if left.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(
-        left.is_empty(),
-        "left behind: {}",
-        String::from_utf8_lossy(&left)
-    );
+            .stdout
+            .is_empty()
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -389,16 +379,6 @@ async fn a_browser_plays_against_a_ggz_client() {
     server.stop().await;
 }
 
-async fn next_of(ws: &mut Ws, kind: &str) -> Value {
-    for _ in 0..50 {
-        let m = ws.next().await;
-        if m["type"] == kind {
-            return m;
-        }
-    }
-    panic!("no {kind} message");
-}
-
 #[tokio::test]
 async fn impossible_reports_end_the_table_with_a_game_error() {
     const WAITING: &str = r"\000\000\000\001\001";
@@ -440,14 +420,11 @@ async fn a_reported_savegame_is_kept() {
         .expect("<RESULT ACTION='launch' CODE='ok'/>")
         .await;
     let store = server.store().await;
-    let mut saves = Vec::new();
-    for _ in 0..100 {
-        saves = store.savegames("broken", 10).await.unwrap();
-        if !saves.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the savegame stored", async || {
+        !store.savegames("broken", 10).await.unwrap().is_empty()
+    })
+    .await;
+    let saves = store.savegames("broken", 10).await.unwrap();
     assert_eq!(saves.len(), 1, "the savegame is stored");
     assert_eq!(
         (saves[0].path.as_str(), saves[0].owner.as_str()),
@@ -472,15 +449,7 @@ async fn a_program_of_the_ggz_0_0_14_era_gets_the_launch_without_a_savegame() {
     })
     .await;
     let mut carol = Gamer::new(server.ggz.unwrap(), "carol", false).await;
-    carol.lobby.send(LAUNCH_BOT).await;
-    carol
-        .lobby
-        .expect("<RESULT ACTION='launch' CODE='ok'/>")
-        .await;
-    carol.client = Client::with_seat(Player::X);
-    let outcome = carol.play(&[4, 0, 1, 2, 3, 5, 6, 7, 8]).await;
-    assert_ne!(outcome, Outcome::Win(Player::X));
-    carol.lobby_line(&["<LEAVE REASON='gameover'"]).await;
+    carol.play_the_bot().await;
     server.stop().await;
 }
 

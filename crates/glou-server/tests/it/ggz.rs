@@ -509,7 +509,7 @@ async fn a_ggz_client_and_a_browser_share_a_room() {
 }
 
 /// The next WebSocket message of a type (others skipped).
-async fn next_of(ws: &mut Ws, kind: &str) -> Value {
+pub async fn next_of(ws: &mut Ws, kind: &str) -> Value {
     loop {
         let m = ws.next().await;
         if m["type"] == kind {
