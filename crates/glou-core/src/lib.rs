@@ -21,7 +21,7 @@ pub use listing::{
     Entry, EntryId, FieldError, Listing, ListingLimits, ListingPatch, Player, SecretDigest, Source,
 };
 pub use registry::{
-    AnnounceError, Announced, ChangesError, Event, EventKind, GameSummary, Page, PersistOp,
+    AnnounceError, Announced, ChangesError, Event, EventKind, GameSummary, Merged, Page, PersistOp,
     Registry, RegistryConfig, UpdateError, player_hash,
 };
 pub use time::Timestamp;

@@ -5,6 +5,7 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::time::Timestamp;
 
@@ -341,8 +342,11 @@ pub struct Entry {
     pub secret: Option<SecretDigest>,
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
-    /// `None` for permanent entries.
+    /// `None` for permanent entries (and replicated ones, which live as long as
+    /// their peer link).
     pub expires_at: Option<Timestamp>,
+    /// The peer community a replicated entry ([`Source::Peer`]) came from.
+    pub origin: Option<Arc<str>>,
     /// Counts the changes of this entry (heartbeats included) since it was listed or
     /// loaded, so a front door can tell whether something it derived is stale.
     pub revision: u64,

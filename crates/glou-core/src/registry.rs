@@ -151,6 +151,17 @@ pub enum ChangesError {
     OutOfWindow { since: u64, oldest: u64 },
 }
 
+/// What [`Registry::merge_peer`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Merged {
+    /// Listed or changed.
+    Listed(Arc<Entry>),
+    /// The same listing was already there.
+    Unchanged,
+    /// The address is listed locally or by another community; that entry stays.
+    Shadowed,
+}
+
 /// One page of a query.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Page {
@@ -312,9 +323,12 @@ impl Registry {
                 first_seen: old.first_seen,
                 last_seen: now,
                 expires_at,
+                origin: None,
                 revision: old.revision + 1,
             };
-            let visible = old.listing != entry.listing || old.source != entry.source;
+            let visible = old.listing != entry.listing
+                || old.source != entry.source
+                || old.origin != entry.origin;
             if !visible && old.secret == entry.secret && old.owner == entry.owner {
                 // A heartbeat that changes nothing: keep the entry's place in the indexes.
                 let entry = self.touch(old, now);
@@ -347,6 +361,7 @@ impl Registry {
             first_seen: now,
             last_seen: now,
             expires_at,
+            origin: None,
             revision: 0,
         });
         self.insert(Arc::clone(&entry));
@@ -438,6 +453,84 @@ impl Registry {
         self.mark(id, Dirty::Deleted);
         self.emit(Some(old), None);
         true
+    }
+
+    /// Lists or changes an entry a peer community replicated. An address already
+    /// listed here, or by another community, keeps its entry: the first listing wins,
+    /// so a server announced to several communities is listed once.
+    pub fn merge_peer(
+        &mut self,
+        mut listing: Listing,
+        origin: &Arc<str>,
+        id: EntryId,
+        now: Timestamp,
+    ) -> Result<Merged, AnnounceError> {
+        listing.rules = normalize_rules(listing.rules);
+        self.config.limits.check(&listing)?;
+        if let Some(old) = self.find(&listing.game, &listing.address).cloned() {
+            if old.origin.as_ref() != Some(origin) {
+                return Ok(Merged::Shadowed);
+            }
+            if old.listing == listing {
+                return Ok(Merged::Unchanged);
+            }
+            let entry = Entry {
+                listing,
+                last_seen: now,
+                revision: old.revision + 1,
+                ..Entry::clone(&old)
+            };
+            return Ok(Merged::Listed(self.replace(old, entry, true)));
+        }
+        if self.entries.len() >= self.config.max_entries {
+            return Err(AnnounceError::Full(self.config.max_entries));
+        }
+        if self.entries.contains_key(&id) {
+            return Err(AnnounceError::IdTaken);
+        }
+        let entry = Arc::new(Entry {
+            id,
+            listing,
+            source: Source::Peer,
+            owner: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            secret: None,
+            first_seen: now,
+            last_seen: now,
+            expires_at: None,
+            origin: Some(Arc::clone(origin)),
+            revision: 0,
+        });
+        self.insert(Arc::clone(&entry));
+        self.index_players(&entry, true);
+        self.mark(id, Dirty::Full);
+        self.emit(None, Some(Arc::clone(&entry)));
+        Ok(Merged::Listed(entry))
+    }
+
+    /// Removes the entry of a game and address if `origin` replicated it. Returns
+    /// whether it did.
+    pub fn unmerge_peer(&mut self, game: &str, address: &str, origin: &str) -> bool {
+        match self.find(game, address) {
+            Some(e) if e.origin.as_deref() == Some(origin) => {
+                let id = e.id;
+                self.remove(id)
+            }
+            _ => false,
+        }
+    }
+
+    /// The entries replicated from `origin` (a scan: for link changes, not queries).
+    pub fn from_origin(&self, origin: &str) -> Vec<Arc<Entry>> {
+        self.entries
+            .values()
+            .filter(|e| e.origin.as_deref() == Some(origin))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether any entry of this game is listed.
+    pub fn has_game(&self, game: &str) -> bool {
+        self.games.contains_key(game)
     }
 
     /// Removes every entry whose time is up. Returns how many went.
@@ -587,7 +680,13 @@ impl Registry {
         self.config.timeout(source).map(|t| now.saturating_add(t))
     }
 
+    /// Entries announced from `owner`. The unspecified address owns the entries no
+    /// network address answers for (configuration, peers, authenticated publishers);
+    /// it is never limited.
     fn owner_count(&self, owner: IpAddr) -> usize {
+        if owner.is_unspecified() {
+            return 0;
+        }
         self.per_owner.get(&owner).copied().unwrap_or(0)
     }
 

@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use glou_core::{
-    AnnounceError, ChangesError, Cursor, EntryId, EventKind, Filter, Listing, ListingPatch,
+    AnnounceError, ChangesError, Cursor, EntryId, EventKind, Filter, Listing, ListingPatch, Merged,
     PersistOp, Player, Query, Registry, RegistryConfig, SecretDigest, Sort, Source, Timestamp,
     UpdateError,
 };
@@ -769,4 +769,97 @@ fn players_are_found_on_the_servers_that_list_them() {
     assert!(ids(&f, "bob").is_empty());
     let changed: Vec<u64> = f.reg.drain_player_changes().collect();
     assert!(changed.contains(&glou_core::player_hash(&name_key("bob"))));
+}
+
+#[test]
+fn replicated_entries_are_listed_once_and_only_their_origin_changes_them() {
+    let mut f = Fixture::new();
+    let beta: std::sync::Arc<str> = "beta".into();
+    let gamma: std::sync::Arc<str> = "gamma".into();
+    let local = f.announce(listing("oa", 1, "local", 1), at(0)).unwrap();
+    f.kinds();
+
+    // An address listed here keeps its local entry.
+    let shadowed = f
+        .reg
+        .merge_peer(listing("oa", 1, "theirs", 5), &beta, EntryId(100), at(1))
+        .unwrap();
+    assert_eq!(shadowed, Merged::Shadowed);
+    assert_eq!(f.reg.get(local).unwrap().listing.name, "local");
+
+    // A new address is listed with its origin, permanent while the link lives.
+    let Merged::Listed(e) = f
+        .reg
+        .merge_peer(listing("oa", 2, "b", 1), &beta, EntryId(101), at(1))
+        .unwrap()
+    else {
+        panic!("not listed")
+    };
+    assert_eq!(
+        (e.source, e.origin.as_deref(), e.expires_at),
+        (Source::Peer, Some("beta"), None)
+    );
+    // The same change again (over another path, or replayed) changes nothing.
+    assert_eq!(
+        f.reg
+            .merge_peer(listing("oa", 2, "b", 1), &beta, EntryId(102), at(2))
+            .unwrap(),
+        Merged::Unchanged
+    );
+    // Another community listing the same server does not duplicate it.
+    assert_eq!(
+        f.reg
+            .merge_peer(listing("oa", 2, "c", 3), &gamma, EntryId(103), at(2))
+            .unwrap(),
+        Merged::Shadowed
+    );
+    let Merged::Listed(changed) = f
+        .reg
+        .merge_peer(listing("oa", 2, "b2", 2), &beta, EntryId(104), at(3))
+        .unwrap()
+    else {
+        panic!("not changed")
+    };
+    assert_eq!((changed.id, changed.listing.players), (EntryId(101), 2));
+    assert_eq!(
+        f.kinds().iter().map(|k| k.0).collect::<Vec<_>>(),
+        vec![EventKind::Added, EventKind::Updated]
+    );
+
+    // Only the origin removes it; a local announcement takes it over.
+    assert!(!f.reg.unmerge_peer("oa", "203.0.113.1:2", "gamma"));
+    assert_eq!(f.reg.from_origin("beta").len(), 1);
+    f.announce(listing("oa", 2, "mine now", 0), at(4)).unwrap();
+    let e = f.reg.find("oa", "203.0.113.1:2").unwrap();
+    assert_eq!((e.source, e.origin.as_deref()), (Source::Native, None));
+    assert!(!f.reg.unmerge_peer("oa", "203.0.113.1:2", "beta"));
+    assert!(f.reg.from_origin("beta").is_empty());
+}
+
+#[test]
+fn the_unspecified_owner_is_not_limited() {
+    let mut f = Fixture::with(|c| c.max_per_owner = 1);
+    let anyone = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+    for port in 1..=3 {
+        let l = Listing {
+            kind: "connection".into(),
+            ..listing("ggz", port, "x", 0)
+        };
+        f.reg
+            .announce(
+                l,
+                Source::Config,
+                anyone,
+                EntryId(1000 + u64::from(port)),
+                None,
+                at(0),
+            )
+            .unwrap();
+    }
+    assert_eq!(f.reg.len(), 3);
+    f.announce(listing("oa", 9, "a", 0), at(0)).unwrap();
+    assert!(matches!(
+        f.announce(listing("oa", 10, "b", 0), at(0)),
+        Err(AnnounceError::TooManyForOwner(1))
+    ));
 }

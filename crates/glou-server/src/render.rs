@@ -94,6 +94,7 @@ mod tests {
             first_seen: Timestamp::default(),
             last_seen: Timestamp::default(),
             expires_at: None,
+            origin: None,
             revision,
         }
     }

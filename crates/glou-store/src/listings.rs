@@ -19,15 +19,15 @@ struct StoredPlayer {
 
 const UPSERT: &str = "INSERT INTO listings (id, game, kind, address, name, map, players, max_players, \
     bots, password, version, protocol, rules, player_list, source, owner, secret, first_seen, \
-    last_seen, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-    $17, $18, $19, $20) \
+    last_seen, expires_at, origin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
+    $15, $16, $17, $18, $19, $20, $21) \
     ON CONFLICT (id) DO UPDATE SET game = excluded.game, kind = excluded.kind, \
     address = excluded.address, name = excluded.name, map = excluded.map, \
     players = excluded.players, max_players = excluded.max_players, bots = excluded.bots, \
     password = excluded.password, version = excluded.version, protocol = excluded.protocol, \
     rules = excluded.rules, player_list = excluded.player_list, source = excluded.source, \
     owner = excluded.owner, secret = excluded.secret, first_seen = excluded.first_seen, \
-    last_seen = excluded.last_seen, expires_at = excluded.expires_at";
+    last_seen = excluded.last_seen, expires_at = excluded.expires_at, origin = excluded.origin";
 
 impl Store {
     /// Applies a batch of registry changes in one transaction, in order. Runs of
@@ -87,6 +87,7 @@ impl Store {
                             .bind(ms(e.first_seen))
                             .bind(ms(e.last_seen))
                             .bind(e.expires_at.map(ms))
+                            .bind(e.origin.as_deref())
                             .execute(&mut *tx)
                             .await?;
                     }
@@ -204,6 +205,10 @@ fn entry_from_row(row: &impl Get) -> Result<Entry, String> {
         first_seen: time("first_seen")?.ok_or("first_seen: missing")?,
         last_seen: time("last_seen")?.ok_or("last_seen: missing")?,
         expires_at: time("expires_at")?,
+        origin: row
+            .opt_text("origin")
+            .map_err(|e| format!("origin: {e}"))?
+            .map(Into::into),
         revision: 0,
     })
 }

@@ -27,6 +27,11 @@ const SQLITE: List = &[
         "savegames",
         include_str!("../migrations/sqlite/0003_savegames.sql"),
     ),
+    (
+        4,
+        "origin",
+        include_str!("../migrations/sqlite/0004_origin.sql"),
+    ),
 ];
 
 const POSTGRES: List = &[
@@ -44,6 +49,11 @@ const POSTGRES: List = &[
         3,
         "savegames",
         include_str!("../migrations/postgres/0003_savegames.sql"),
+    ),
+    (
+        4,
+        "origin",
+        include_str!("../migrations/postgres/0004_origin.sql"),
     ),
 ];
 

@@ -105,6 +105,9 @@ pub struct ServerDto<'a> {
     /// Absent for permanent entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<Cow<'a, str>>,
+    /// The peer community a replicated server (source `peer`) came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Cow<'a, str>>,
 }
 
 /// Rules as a JSON object of strings, kept as sorted pairs.

@@ -52,6 +52,7 @@ pub fn server_dto(e: &Entry) -> ServerDto<'_> {
         first_seen: Cow::Owned(rfc3339(e.first_seen)),
         last_seen: Cow::Owned(rfc3339(e.last_seen)),
         expires_at: e.expires_at.map(|t| Cow::Owned(rfc3339(t))),
+        origin: e.origin.as_deref().map(Cow::Borrowed),
     }
 }
 

@@ -40,6 +40,8 @@ fn entry(id: u64, port: u16, expires: Option<u64>) -> Entry {
         first_seen: Timestamp::from_millis(1_000),
         last_seen: Timestamp::from_millis(2_000),
         expires_at: expires.map(Timestamp::from_millis),
+        // Even ids stand for entries a peer community replicated.
+        origin: (id % 2 == 0).then(|| Arc::from("beta")),
         revision: 0,
     }
 }
