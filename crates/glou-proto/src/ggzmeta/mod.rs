@@ -25,7 +25,7 @@ mod xml;
 mod tests;
 
 pub use config::{Authorization, Config, ConfigError, MAX_CONFIG_BYTES, Peer, authorize};
-pub use reply::Reply;
+pub use reply::{Reply, results_reply};
 pub use xml::XmlError;
 
 /// `METASERV_PORT`.
@@ -52,6 +52,14 @@ pub enum Request {
     Query(Query),
     /// `<update class= type= username= password= mode= uri=><option…>…</update>`.
     Update(Update),
+    /// `<subscribe class= type=><option…>…</subscribe>` (Glou; what the original's
+    /// documentation promised): the matching entries now, then one
+    /// [`Reply::Change`] line per change until the client closes.
+    Subscribe(Query),
+    /// `<federate community= username= password= [since=]/>` (Glou): a peer
+    /// community opens a replication link (docs/federation.md). `since` is the last
+    /// sequence number the peer saw of ours, to resume from.
+    Federate(Federate),
     /// Anything else; the original answers [`EMPTY_REPLY`].
     Invalid(Invalid),
 }
@@ -90,6 +98,34 @@ pub struct Update {
     /// `<option name=K>V</option>` children, in order, up to the first child without
     /// text (where the original's loop stops).
     pub options: Vec<(String, String)>,
+}
+
+/// A peer community's request to open a replication link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Federate {
+    /// The name of the community that asks.
+    pub community: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// What happened to an entry, as a subscription notification says it
+/// (`<result … mode="add|modify|delete">`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Change {
+    Add,
+    Modify,
+    Delete,
+}
+
+impl Change {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Add => "add",
+            Change::Modify => "modify",
+            Change::Delete => "delete",
+        }
+    }
 }
 
 /// `mode=` of an update.

@@ -2,7 +2,7 @@
 //! framing quirks, and [`Request::encode`] in the form libmeta and the capture use.
 
 use super::xml::{self, Element, Limits};
-use super::{Class, Invalid, MAX_REQUEST, Mode, Query, Request, Update, atoi};
+use super::{Class, Federate, Invalid, MAX_REQUEST, Mode, Query, Request, Update, atoi};
 
 /// A request is at most 1023 bytes, so these only bound odd shapes of it.
 const LIMITS: Limits = Limits {
@@ -48,13 +48,15 @@ impl Request {
                 out.push_str(kind);
             }
             Request::List => out.push_str("<list/>"),
-            Request::Query(q) => {
+            Request::Query(q) => query(&mut out, "query", q),
+            Request::Subscribe(q) => query(&mut out, "subscribe", q),
+            Request::Federate(f) => {
                 out.push_str(PROLOG);
-                out.push_str("<query");
-                attr(&mut out, "class", Some(class_str(&q.class)));
-                attr(&mut out, "type", Some(&q.kind));
-                attr(&mut out, "delta", q.delta.map(|d| d.to_string()).as_deref());
-                options(&mut out, "query", &q.options);
+                out.push_str("<federate");
+                attr(&mut out, "community", Some(&f.community));
+                attr(&mut out, "username", Some(&f.username));
+                attr(&mut out, "password", Some(&f.password));
+                out.push_str("/>");
             }
             Request::Update(u) => {
                 out.push_str(PROLOG);
@@ -126,6 +128,16 @@ impl Query {
 
 const PROLOG: &str = "<?xml version=\"1.0\"?>";
 
+fn query(out: &mut String, root: &str, q: &Query) {
+    out.push_str(PROLOG);
+    out.push('<');
+    out.push_str(root);
+    attr(out, "class", Some(class_str(&q.class)));
+    attr(out, "type", Some(&q.kind));
+    attr(out, "delta", q.delta.map(|d| d.to_string()).as_deref());
+    options(out, root, &q.options);
+}
+
 fn class_str(class: &Class) -> &str {
     match class {
         Class::Named(c) => c,
@@ -190,22 +202,28 @@ fn decode_xml(text: &str) -> Request {
     let owned = |name: &str| root.attr(name).map(str::to_string);
     match root.name.as_str() {
         "list" => Request::List,
-        "query" => {
-            let (Some(class), Some(kind)) = (root.attr("class"), root.attr("type")) else {
-                let missing = if root.attr("class").is_none() {
-                    "class"
-                } else {
-                    "type"
-                };
-                return Request::Invalid(Invalid::MissingAttribute(missing));
-            };
-            Request::Query(Query {
-                class: class_of(class),
-                kind: kind.to_string(),
-                delta: root.attr("delta").map(atoi),
-                options: root.children.iter().filter_map(named).collect(),
-            })
-        }
+        "query" => match query_of(&root) {
+            Ok(q) => Request::Query(q),
+            Err(missing) => Request::Invalid(Invalid::MissingAttribute(missing)),
+        },
+        "subscribe" => match query_of(&root) {
+            Ok(q) => Request::Subscribe(q),
+            Err(missing) => Request::Invalid(Invalid::MissingAttribute(missing)),
+        },
+        "federate" => match (
+            root.attr("community"),
+            root.attr("username"),
+            root.attr("password"),
+        ) {
+            (Some(community), Some(username), Some(password)) => Request::Federate(Federate {
+                community: community.to_string(),
+                username: username.to_string(),
+                password: password.to_string(),
+            }),
+            (None, ..) => Request::Invalid(Invalid::MissingAttribute("community")),
+            (_, None, _) => Request::Invalid(Invalid::MissingAttribute("username")),
+            (.., None) => Request::Invalid(Invalid::MissingAttribute("password")),
+        },
         "update" => Request::Update(Update {
             class: owned("class"),
             kind: owned("type"),
@@ -223,6 +241,18 @@ fn decode_xml(text: &str) -> Request {
         }),
         other => Request::Invalid(Invalid::UnknownRoot(other.to_string())),
     }
+}
+
+/// The query of a `<query>` or `<subscribe>`, or the attribute it lacks.
+fn query_of(root: &Element) -> Result<Query, &'static str> {
+    let class = root.attr("class").ok_or("class")?;
+    let kind = root.attr("type").ok_or("type")?;
+    Ok(Query {
+        class: class_of(class),
+        kind: kind.to_string(),
+        delta: root.attr("delta").map(atoi),
+        options: root.children.iter().filter_map(named).collect(),
+    })
 }
 
 /// `(name attribute, text)` of an option child.

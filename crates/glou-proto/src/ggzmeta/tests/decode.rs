@@ -248,3 +248,39 @@ fn odd_values_round_trip() {
         round_trips(bytes);
     }
 }
+
+#[test]
+fn subscribe_and_federate_are_glou_requests() {
+    let sub = Request::decode(
+        b"<subscribe class=\"ggz\" type=\"connection\"><option name=\"protocol\">10</option></subscribe>\n",
+    );
+    assert_eq!(
+        sub,
+        Request::Subscribe(Query {
+            class: Class::Named("ggz".into()),
+            kind: "connection".into(),
+            delta: None,
+            options: vec![("protocol".into(), "10".into())],
+        })
+    );
+    assert_eq!(Request::decode(&sub.encode()), sub);
+    assert_eq!(
+        Request::decode(b"<subscribe class=\"*\"/>"),
+        Request::Invalid(Invalid::MissingAttribute("type"))
+    );
+    let fed =
+        Request::decode(b"<federate community=\"alpha\" username=\"alpha\" password=\"s&amp;\"/>");
+    assert_eq!(
+        fed,
+        Request::Federate(Federate {
+            community: "alpha".into(),
+            username: "alpha".into(),
+            password: "s&".into(),
+        })
+    );
+    assert_eq!(Request::decode(&fed.encode()), fed);
+    assert_eq!(
+        Request::decode(b"<federate community=\"alpha\" password=\"x\"/>"),
+        Request::Invalid(Invalid::MissingAttribute("username"))
+    );
+}

@@ -105,7 +105,11 @@ impl Model {
                 with_class: query.class == Class::All,
             }
             .encode(),
-            Request::Uri { .. } | Request::Query(_) | Request::Invalid(_) => Reply::Empty.encode(),
+            Request::Uri { .. }
+            | Request::Query(_)
+            | Request::Invalid(_)
+            | Request::Subscribe(_)
+            | Request::Federate(_) => Reply::Empty.encode(),
             Request::List => {
                 Reply::List(self.config.classes.iter().map(String::as_str).collect()).encode()
             }

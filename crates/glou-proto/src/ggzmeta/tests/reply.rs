@@ -203,3 +203,42 @@ fn values_are_escaped_only_where_xml_needs_it() {
     assert_eq!(result.children[0].attr("name"), Some("k<\""));
     assert_eq!(result.children[0].text, "<&>");
 }
+
+#[test]
+fn subscriptions_answer_like_queries_then_one_line_per_change() {
+    let e = Entry::published(
+        "ggz",
+        "connection",
+        "ggz://a:5688",
+        &[("name".into(), "A".into())],
+        100,
+    );
+    assert_eq!(
+        Reply::Subscribed {
+            entries: vec![&e],
+            with_class: false
+        }
+        .encode(),
+        b"<?xml version=\"1.0\"?><resultset referer=\"subscribe\"><result uri=\"ggz://a:5688\"><option name=\"name\">A</option></result></resultset>\n"
+    );
+    assert_eq!(
+        Reply::Change {
+            entry: &e,
+            change: Change::Delete,
+            with_class: true
+        }
+        .encode(),
+        b"<?xml version=\"1.0\"?><resultset referer=\"subscribe\"><result uri=\"ggz://a:5688\" class=\"ggz\" mode=\"delete\"><option name=\"name\">A</option></result></resultset>\n"
+    );
+    // Results encoded once and copied make the same bytes as the reply.
+    let mut one = String::new();
+    e.encode_result(false, None, &mut one);
+    assert_eq!(
+        results_reply(false, [one.as_str(), one.as_str()]),
+        Reply::Results {
+            entries: vec![&e, &e],
+            with_class: false
+        }
+        .encode()
+    );
+}
