@@ -51,7 +51,7 @@ free_udp_port() {
 # --- Glou on free ports -------------------------------------------------------------
 # Status polls every second, so the bots show up in the player list quickly.
 printf '[q3master]\nstatus_interval = 1\n' >"$WORK/glou.toml"
-"$GLOU" serve --config "$WORK/glou.toml" --data-dir "$WORK/data" --http 127.0.0.1:0 --q3master 127.0.0.1:0 --ggz off --allow-private \
+"$GLOU" serve --config "$WORK/glou.toml" --data-dir "$WORK/data" --http 127.0.0.1:0 --q3master 127.0.0.1:0 --ggz off --ggzmeta off --allow-private \
   >"$WORK/glou.out" 2>"$WORK/glou.err" &
 GLOU_PID=$!
 within 20 grep -q q3master "$WORK/glou.out" || { echo "glou did not start:"; cat "$WORK/glou.err"; exit 1; }

@@ -40,6 +40,8 @@ impl Default for RegistryConfig {
     fn default() -> Self {
         let mut timeouts = [Some(Duration::from_secs(300)); Source::ALL.len()];
         timeouts[Source::Q3 as usize] = Some(Duration::from_secs(900));
+        // The original metaserver trusts a publication for two hours.
+        timeouts[Source::GgzMeta as usize] = Some(Duration::from_secs(7200));
         timeouts[Source::Config as usize] = None;
         Self {
             limits: ListingLimits::default(),
@@ -526,6 +528,11 @@ impl Registry {
             .filter(|e| e.origin.as_deref() == Some(origin))
             .cloned()
             .collect()
+    }
+
+    /// Every entry, in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = &Arc<Entry>> {
+        self.entries.values()
     }
 
     /// Whether any entry of this game is listed.

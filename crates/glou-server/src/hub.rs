@@ -42,6 +42,8 @@ pub struct Hub {
     pub metrics: Metrics,
     pub render: Renderer,
     pub presence: Arc<Presence>,
+    /// The registry as the GGZ metaserver answers from it, kept in step by [`Hub::mutate`].
+    pub meta: crate::ggzmeta::View,
 }
 
 /// How many events a subscriber may fall behind before it is dropped.
@@ -61,6 +63,7 @@ impl Hub {
             metrics: Metrics::default(),
             render: Renderer::new(RENDER_CACHE),
             presence: Arc::default(),
+            meta: crate::ggzmeta::View::default(),
         }
     }
 
@@ -71,6 +74,7 @@ impl Hub {
         let mut games = None;
         for event in reg.drain_events() {
             self.metrics.events_published.inc();
+            self.meta.apply(&event);
             let published = Arc::new(Published {
                 event,
                 json: OnceLock::new(),

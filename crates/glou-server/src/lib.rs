@@ -5,7 +5,9 @@
 pub mod accounts;
 pub mod avatar;
 pub mod config;
+mod federation;
 mod ggz;
+mod ggzmeta;
 mod http;
 mod hub;
 pub mod lobby;
@@ -15,6 +17,7 @@ mod q3master;
 mod render;
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,6 +37,7 @@ pub struct Listeners {
     pub http: Option<TcpListener>,
     pub q3master: Option<UdpSocket>,
     pub ggz: Option<TcpListener>,
+    pub ggzmeta: Option<TcpListener>,
 }
 
 impl Listeners {
@@ -57,17 +61,26 @@ impl Listeners {
             })?),
             None => None,
         };
-        let ggz = match config.ggz {
-            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
-                io::Error::new(e.kind(), format!("binding the ggz listener to {addr}: {e}"))
-            })?),
-            None => None,
-        };
+        let ggz = bind_tcp("ggz", config.ggz).await?;
+        let ggzmeta = bind_tcp("ggzmeta", config.ggzmeta).await?;
         Ok(Self {
             http,
             q3master,
             ggz,
+            ggzmeta,
         })
+    }
+}
+
+async fn bind_tcp(name: &str, addr: Option<SocketAddr>) -> io::Result<Option<TcpListener>> {
+    match addr {
+        Some(addr) => TcpListener::bind(addr).await.map(Some).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("binding the {name} listener to {addr}: {e}"),
+            )
+        }),
+        None => Ok(None),
     }
 }
 
@@ -114,7 +127,14 @@ pub async fn run(
         .unwrap_or(Duration::from_secs(300));
     let hub = Arc::new(Hub::new(registry, config.clock.clone()));
     let restored = hub.mutate(|reg| reg.restore(stored, now));
+    hub.read(|reg| hub.meta.rebuild(reg));
     info!(restored, "listings loaded");
+    ggzmeta::list_permanent(&hub, &config.meta);
+    let federation = federation::Federation::new(
+        hub.clone(),
+        config.federation.clone(),
+        config.meta.authorizations.clone(),
+    );
 
     let accounts = Arc::new(accounts::Accounts::new(
         store.clone(),
@@ -150,6 +170,7 @@ pub async fn run(
                 allow_private: config.allow_private,
                 api: config.api.clone(),
                 heartbeat_interval: native_timeout / 3,
+                federation: federation.clone(),
             });
             tokio::spawn(http::serve(listener, app, stopped(front_stopped.clone())))
         }
@@ -170,6 +191,17 @@ pub async fn run(
     let ggz_task = listeners
         .ggz
         .map(|listener| tokio::spawn(ggz::serve(listener, lobby.clone(), front_stopped.clone())));
+    let ggzmeta_task = listeners.ggzmeta.map(|listener| {
+        let service = Arc::new(ggzmeta::MetaService {
+            hub: hub.clone(),
+            authorizations: config.meta.authorizations.clone(),
+            games: config.games.keys().cloned().collect(),
+            idle_timeout: config.meta.idle_timeout,
+            federation: federation.clone(),
+        });
+        tokio::spawn(ggzmeta::serve(listener, service, front_stopped.clone()))
+    });
+    let federation_task = tokio::spawn(federation.clone().run(front_stopped.clone()));
     let lobby_task = tokio::spawn(lobby_loop(lobby.clone(), front_stopped.clone()));
     let expiry_task = tokio::spawn(expire_loop(
         hub.clone(),
@@ -205,6 +237,10 @@ pub async fn run(
     if let Some(task) = ggz_task {
         let _ = task.await;
     }
+    if let Some(task) = ggzmeta_task {
+        let _ = task.await;
+    }
+    let _ = federation_task.await;
     if let Some(task) = q3_task {
         let _ = task.await;
     }

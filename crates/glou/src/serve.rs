@@ -30,6 +30,12 @@ pub struct ServeArgs {
     /// Address of the GGZ lobby listener (TCP), or `off` [default: 127.0.0.1:5688].
     #[arg(long, value_name = "ADDR")]
     ggz: Option<String>,
+    /// Address of the GGZ metaserver listener (TCP; also federation links), or `off` [default: 127.0.0.1:15689].
+    #[arg(long, value_name = "ADDR")]
+    ggzmeta: Option<String>,
+    /// An original ggzmetaserv `metaservconf.xml`: its entries, authorizations and peers.
+    #[arg(long, value_name = "FILE")]
+    ggzmeta_config: Option<PathBuf>,
     /// Accept announcements of loopback and private addresses (for LANs and local tests).
     #[arg(long)]
     allow_private: bool,
@@ -68,6 +74,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(ggz) = args.ggz {
         raw.listen.ggz = Some(ggz);
     }
+    if let Some(ggzmeta) = args.ggzmeta {
+        raw.listen.ggzmeta = Some(ggzmeta);
+    }
+    if let Some(file) = args.ggzmeta_config {
+        raw.ggzmeta.config = Some(file);
+    }
     if args.allow_private {
         raw.allow_private = Some(true);
     }
@@ -101,6 +113,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(addr) = listeners.ggz.as_ref().and_then(|l| l.local_addr().ok()) {
         ready.push_str(&format!("glou listening on ggz tcp://{addr}\n"));
+    }
+    if let Some(addr) = listeners.ggzmeta.as_ref().and_then(|l| l.local_addr().ok()) {
+        ready.push_str(&format!("glou listening on ggzmeta tcp://{addr}\n"));
     }
     let mut stdout = std::io::stdout();
     let _ = stdout

@@ -3,6 +3,7 @@
 //! server runs with. `glou.example.toml` documents every field.
 
 pub mod lobby;
+pub mod meta;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 pub use lobby::{GameType, Lobby, RawLobby, RawRoom, Room};
+pub use meta::{Ggzmeta, RawFederation, RawGgzmeta};
 
 /// Where "now" comes from. The system clock, except in tests that drive time.
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -64,6 +66,10 @@ pub struct RawConfig {
     /// lobby game.
     #[serde(default)]
     pub rooms: Vec<RawRoom>,
+    #[serde(default)]
+    pub ggzmeta: RawGgzmeta,
+    #[serde(default)]
+    pub federation: RawFederation,
 }
 
 /// `[accounts]`: sessions and the limits that protect accounts.
@@ -164,6 +170,8 @@ pub struct RawListen {
     pub q3master: Option<String>,
     /// GGZ client–server protocol (TCP). Default `127.0.0.1:5688`.
     pub ggz: Option<String>,
+    /// GGZ metaserver protocol and federation links (TCP). Default `127.0.0.1:15689`.
+    pub ggzmeta: Option<String>,
 }
 
 /// `[q3master]`: the Quake 3 master protocol.
@@ -233,7 +241,10 @@ pub struct Config {
     pub http: Option<SocketAddr>,
     pub q3master: Option<SocketAddr>,
     pub ggz: Option<SocketAddr>,
+    pub ggzmeta: Option<SocketAddr>,
     pub q3: crate::q3master::Q3Config,
+    pub meta: Ggzmeta,
+    pub federation: crate::federation::FederationConfig,
     pub allow_private: bool,
     pub trusted: Vec<IpNet>,
     pub registry: RegistryConfig,
@@ -250,6 +261,7 @@ impl std::fmt::Debug for Config {
             .field("http", &self.http)
             .field("q3master", &self.q3master)
             .field("ggz", &self.ggz)
+            .field("ggzmeta", &self.ggzmeta)
             .field("allow_private", &self.allow_private)
             .field("trusted", &self.trusted)
             .field("registry", &self.registry)
@@ -265,6 +277,7 @@ pub struct ConfigError(String);
 pub const DEFAULT_HTTP: &str = "127.0.0.1:5680";
 pub const DEFAULT_Q3MASTER: &str = "127.0.0.1:27950";
 pub const DEFAULT_GGZ: &str = "127.0.0.1:5688";
+pub const DEFAULT_GGZMETA: &str = "127.0.0.1:15689";
 
 impl RawConfig {
     /// Parses a TOML document.
@@ -395,6 +408,7 @@ impl RawConfig {
             .map(|(name, g)| (name.clone(), lobby::stats_model(g)))
             .collect();
         let lobby = lobby::validate(self.lobby, &raw_games, self.rooms, imported_rooms)?;
+        let (meta, federation) = meta::validate(self.ggzmeta, self.federation)?;
         Ok(Config {
             data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("glou-data")),
             store: self.store,
@@ -413,7 +427,13 @@ impl RawConfig {
                 "listen.ggz",
                 self.listen.ggz.as_deref().unwrap_or(DEFAULT_GGZ),
             )?,
+            ggzmeta: listen_addr(
+                "listen.ggzmeta",
+                self.listen.ggzmeta.as_deref().unwrap_or(DEFAULT_GGZMETA),
+            )?,
             q3,
+            meta,
+            federation,
             allow_private: self.allow_private.unwrap_or(false),
             trusted: self.trusted.unwrap_or_default(),
             registry,

@@ -54,6 +54,7 @@ pub struct App {
     pub api: ApiLimits,
     /// What announcers are told: a third of the native timeout.
     pub heartbeat_interval: Duration,
+    pub federation: Arc<crate::federation::Federation>,
 }
 
 impl App {
@@ -121,6 +122,7 @@ pub fn router(app: Arc<App>) -> Router {
             put(friends::block).delete(friends::unblock),
         )
         .route("/api/v1/ws", get(ws::upgrade))
+        .route("/api/v1/peers", get(peers))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(app.clone(), count_request))
@@ -158,6 +160,24 @@ async fn healthz() -> impl IntoResponse {
         [(header::CONTENT_TYPE, "application/json")],
         r#"{"status":"ok"}"#,
     )
+}
+
+/// `GET /api/v1/peers`: the federation links, for operators (loopback and trusted
+/// networks only: it names the peers' addresses).
+async fn peers(
+    State(app): State<Arc<App>>,
+    axum::extract::ConnectInfo(PeerAddr(peer)): axum::extract::ConnectInfo<PeerAddr>,
+) -> Response {
+    let ip = peer.ip();
+    if !ip.is_loopback() && !app.trusted.iter().any(|n| n.contains(&ip)) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the peer list is for loopback and trusted networks",
+        )
+        .into_response();
+    }
+    json(StatusCode::OK, &app.federation.status())
 }
 
 /// `GET /metrics`

@@ -42,6 +42,8 @@ pub struct TestServer {
     pub q3: Option<SocketAddr>,
     /// The GGZ listener (on by default).
     pub ggz: Option<SocketAddr>,
+    /// The GGZ metaserver listener (on by default).
+    pub ggzmeta: Option<SocketAddr>,
     pub http: reqwest::Client,
     clock: Arc<AtomicU64>,
     stop: Option<oneshot::Sender<()>>,
@@ -77,6 +79,7 @@ impl TestServer {
         config.http = Some("127.0.0.1:0".parse().unwrap());
         config.q3master = None;
         config.ggz = Some("127.0.0.1:0".parse().unwrap());
+        config.ggzmeta = Some("127.0.0.1:0".parse().unwrap());
         config.allow_private = true;
         config.expire_interval = Duration::from_millis(10);
         config.persist_interval = Duration::from_millis(20);
@@ -91,6 +94,7 @@ impl TestServer {
         let addr = listeners.http.as_ref().unwrap().local_addr().unwrap();
         let q3 = listeners.q3master.as_ref().map(|s| s.local_addr().unwrap());
         let ggz = listeners.ggz.as_ref().map(|s| s.local_addr().unwrap());
+        let ggzmeta = listeners.ggzmeta.as_ref().map(|s| s.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             glou_server::run(config, store, listeners, async {
@@ -103,6 +107,7 @@ impl TestServer {
             addr,
             q3,
             ggz,
+            ggzmeta,
             http: reqwest::Client::new(),
             clock,
             stop: Some(stop),

@@ -5,6 +5,7 @@ mod accounts;
 mod bad_input;
 mod games;
 mod ggz;
+mod ggzmeta;
 mod harness;
 mod listing;
 mod persistence;

@@ -41,7 +41,7 @@ fn entry(id: u64, port: u16, expires: Option<u64>) -> Entry {
         last_seen: Timestamp::from_millis(2_000),
         expires_at: expires.map(Timestamp::from_millis),
         // Even ids stand for entries a peer community replicated.
-        origin: (id % 2 == 0).then(|| Arc::from("beta")),
+        origin: id.is_multiple_of(2).then(|| Arc::from("beta")),
         revision: 0,
     }
 }

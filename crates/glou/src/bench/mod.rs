@@ -4,6 +4,7 @@
 
 mod accounts;
 mod ggz;
+mod ggzmeta;
 pub(crate) mod listing;
 mod pool;
 mod procstat;
@@ -29,6 +30,8 @@ pub(crate) enum BenchCommand {
     Accounts(accounts::AccountsArgs),
     /// Load any GGZ server (Glou or the original ggzd): guest logins, rooms, chat fan-out
     Ggz(ggz::GgzArgs),
+    /// Load any GGZ metaserver (Glou or the original ggzmetaserv): updates, queries in both connection modes
+    Ggzmeta(ggzmeta::GgzmetaArgs),
     /// Load any GGZ server with TicTacToe tables: launches, game programs, games, leaves
     Tables(tables::TablesArgs),
 }
@@ -40,6 +43,7 @@ pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Q3(args) => q3::run(args).await,
         BenchCommand::Accounts(args) => accounts::run(args).await,
         BenchCommand::Ggz(args) => ggz::run(args).await,
+        BenchCommand::Ggzmeta(args) => ggzmeta::run(args).await,
         BenchCommand::Tables(args) => tables::run(args).await,
     }
 }

@@ -15,20 +15,20 @@ pub fn glou() -> Command {
     Command::new(env!("CARGO_BIN_EXE_glou"))
 }
 
-/// Starts `glou serve --http 127.0.0.1:0 --data-dir DIR ARGS…` (the GGZ listener on
-/// port 0 too, unless ARGS place it) and returns it with its base URL, read from its
-/// ready line.
+/// Starts `glou serve --http 127.0.0.1:0 --data-dir DIR ARGS…` (the GGZ and ggzmeta
+/// listeners on port 0 too, unless ARGS place them) and returns it with its base URL,
+/// read from its ready line.
 pub fn start_serve(dir: &std::path::Path, args: &[&str]) -> (Child, String) {
     use std::io::{BufRead, BufReader};
-    let ggz: &[&str] = if args.contains(&"--ggz") {
-        &[]
-    } else {
-        &["--ggz", "127.0.0.1:0"]
-    };
     let mut child = glou()
         .args(["serve", "--http", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
-        .args(ggz)
+        .args(
+            ["--ggz", "--ggzmeta"]
+                .iter()
+                .filter(|f| !args.contains(f))
+                .flat_map(|f| [*f, "127.0.0.1:0"]),
+        )
         .args(args)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
