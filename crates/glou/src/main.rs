@@ -1,9 +1,10 @@
 //! The `glou` binary: parses the command line, installs logging, and hands over to the
 //! library crates. `serve` runs the server; `bench` drives load against one; `user` and
-//! `stats` administer accounts and statistics; `import-ggz` converts GGZ's files.
+//! `stats` administer accounts and statistics; `peers` shows federation links; `import-ggz` converts GGZ's files.
 
 mod admin;
 mod bench;
+mod peers;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,8 @@ enum Command {
     User(admin::UserArgs),
     /// Show or reset players' statistics.
     Stats(admin::StatsArgs),
+    /// Show a running server's federation links: state, sequence, lag.
+    Peers(peers::PeersArgs),
     /// Print GGZ game descriptions and rooms (DIR/games/*.dsc, DIR/rooms/*.room) as
     /// Glou configuration, to paste into glou.toml.
     ImportGgz {
@@ -76,6 +79,7 @@ fn main() -> anyhow::Result<()> {
             Command::Bench { command } => bench::run(command).await,
             Command::User(args) => admin::user(args).await,
             Command::Stats(args) => admin::stats(args).await,
+            Command::Peers(args) => peers::run(args).await,
             Command::ImportGgz { dir } => admin::import_ggz(&dir),
             Command::Module { .. } => unreachable!("handled before the runtime starts"),
         }

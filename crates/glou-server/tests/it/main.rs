@@ -3,6 +3,7 @@
 
 mod accounts;
 mod bad_input;
+mod federation;
 mod games;
 mod ggz;
 mod ggzmeta;

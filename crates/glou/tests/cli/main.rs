@@ -4,6 +4,7 @@
 mod admin;
 mod bench;
 mod crash;
+mod federation;
 mod games;
 mod serve;
 
