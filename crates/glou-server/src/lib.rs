@@ -202,6 +202,13 @@ pub async fn run(
         tokio::spawn(ggzmeta::serve(listener, service, front_stopped.clone()))
     });
     let federation_task = tokio::spawn(federation.clone().run(front_stopped.clone()));
+    let announce_task = ggz_addr.map(|addr| {
+        tokio::spawn(ggzmeta::announce::run(
+            lobby.clone(),
+            addr,
+            front_stopped.clone(),
+        ))
+    });
     let lobby_task = tokio::spawn(lobby_loop(lobby.clone(), front_stopped.clone()));
     let expiry_task = tokio::spawn(expire_loop(
         hub.clone(),
@@ -241,6 +248,9 @@ pub async fn run(
         let _ = task.await;
     }
     let _ = federation_task.await;
+    if let Some(task) = announce_task {
+        let _ = task.await;
+    }
     if let Some(task) = q3_task {
         let _ = task.await;
     }

@@ -52,6 +52,13 @@ pub struct RawLobby {
     pub registration: Option<bool>,
     /// List each room in the server list (kind `gameroom`). Default false.
     pub announce_rooms: Option<bool>,
+    /// GGZ metaservers (Glou's or the original) to announce this lobby and its rooms
+    /// to, as ggzd's `AnnounceMetaserver` did.
+    #[serde(default)]
+    pub metaservers: Vec<RawMetaserver>,
+    /// The host GGZ clients should connect to, in those announcements. Default: the
+    /// GGZ listener's address.
+    pub public_host: Option<String>,
     /// A GGZ configuration directory: its `games/*.dsc` and `rooms/*.room` are loaded.
     pub ggz_dir: Option<PathBuf>,
     /// Where game programs with a relative path are found. Default: the directory of
@@ -61,6 +68,25 @@ pub struct RawLobby {
     pub max_game_processes: Option<usize>,
     /// Seconds a game program has to start waiting for players. Default 30.
     pub game_start_timeout: Option<f64>,
+}
+
+/// `[[lobby.metaservers]]`: a metaserver this lobby announces itself to.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetaserver {
+    /// `ggzmeta://HOST:PORT`.
+    pub url: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// A metaserver to announce to, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Metaserver {
+    /// `HOST:PORT`.
+    pub address: String,
+    pub username: String,
+    pub password: String,
 }
 
 /// `[[rooms]]`: one room; the first is the entry room.
@@ -144,6 +170,8 @@ pub struct Lobby {
     pub guests: bool,
     pub registration: bool,
     pub announce_rooms: bool,
+    pub metaservers: Vec<Metaserver>,
+    pub public_host: Option<String>,
     pub game_dir: PathBuf,
     pub max_game_processes: usize,
     pub game_start_timeout: Duration,
@@ -392,6 +420,29 @@ pub(super) fn validate(
         guests: raw.guests.unwrap_or(true),
         registration: raw.registration.unwrap_or(true),
         announce_rooms: raw.announce_rooms.unwrap_or(false),
+        metaservers: raw
+            .metaservers
+            .into_iter()
+            .map(|m| {
+                let address = m.url.strip_prefix("ggzmeta://").unwrap_or(&m.url);
+                let address = address.trim_end_matches('/').to_string();
+                if address
+                    .rsplit_once(':')
+                    .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
+                {
+                    return Err(ConfigError(format!(
+                        "lobby.metaservers: {:?}: expected ggzmeta://HOST:PORT",
+                        m.url
+                    )));
+                }
+                Ok(Metaserver {
+                    address,
+                    username: m.username,
+                    password: m.password,
+                })
+            })
+            .collect::<Result<_, _>>()?,
+        public_host: raw.public_host,
         game_dir: match raw.game_dir {
             Some(dir) => dir,
             None => std::env::current_exe()

@@ -9,6 +9,7 @@
 //! XML document, or after [`QUIET`] without more. More than
 //! [`ggzmeta::MAX_REQUEST`] bytes without an end: `"\n"`, then the connection closes.
 
+pub mod announce;
 pub mod view;
 
 use std::collections::HashSet;

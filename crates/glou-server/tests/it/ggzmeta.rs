@@ -344,3 +344,35 @@ async fn permanent_entries_follow_the_file_across_restarts() {
         b"ggz://h:5688/#Chess\n\n"
     );
 }
+
+#[tokio::test]
+async fn the_lobby_announces_itself_and_its_rooms_then_withdraws() {
+    let meta = metaserver(CAPTURE_NOW).await;
+    let address = meta.ggzmeta.unwrap().to_string();
+    let lobby = TestServer::start_with(move |c| {
+        c.lobby.metaservers = vec![glou_server::config::lobby::Metaserver {
+            address,
+            username: "josef".into(),
+            password: "ggzrocks".into(),
+        }];
+        c.lobby.public_host = Some("lobby.example".into());
+    })
+    .await;
+    let port = lobby.ggz.unwrap().port();
+    let mut c = Client::connect(&meta).await;
+    // josef may publish class ggz only: the lobby itself and its chat rooms.
+    eventually("the lobby's entry", async || {
+        let uris = String::from_utf8(c.ask(b"query://ggz/connection\n").await).unwrap();
+        uris.contains(&format!("ggz://lobby.example:{port}\n"))
+    })
+    .await;
+    let rooms =
+        String::from_utf8(c.ask(b"<query class=\"ggz\" type=\"gameroom\"/>\n").await).unwrap();
+    assert!(
+        rooms.contains(&format!("<result uri=\"ggz://lobby.example:{port}/#")),
+        "{rooms}"
+    );
+    lobby.stop().await;
+    let uris = String::from_utf8(c.ask(b"query://ggz/connection\n").await).unwrap();
+    assert!(!uris.contains("lobby.example"), "{uris}");
+}
