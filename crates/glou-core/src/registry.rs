@@ -43,6 +43,8 @@ impl Default for RegistryConfig {
         // The original metaserver trusts a publication for two hours.
         timeouts[Source::GgzMeta as usize] = Some(Duration::from_secs(7200));
         timeouts[Source::Config as usize] = None;
+        // Replicated entries live as long as their link (the federation removes them).
+        timeouts[Source::Peer as usize] = None;
         Self {
             limits: ListingLimits::default(),
             max_entries: 1_000_000,

@@ -3,6 +3,7 @@
 //! (see docs/benchmarks.md). This module owns the command and the target check.
 
 mod accounts;
+mod federation;
 mod ggz;
 mod ggzmeta;
 pub(crate) mod listing;
@@ -34,6 +35,8 @@ pub(crate) enum BenchCommand {
     Ggzmeta(ggzmeta::GgzmetaArgs),
     /// Load any GGZ server with TicTacToe tables: launches, game programs, games, leaves
     Tables(tables::TablesArgs),
+    /// Time listing changes across federated Glou servers: announce on the first node, watch the others
+    Federation(federation::FederationArgs),
 }
 
 pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -45,6 +48,7 @@ pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Ggz(args) => ggz::run(args).await,
         BenchCommand::Ggzmeta(args) => ggzmeta::run(args).await,
         BenchCommand::Tables(args) => tables::run(args).await,
+        BenchCommand::Federation(args) => federation::run(args).await,
     }
 }
 
