@@ -71,3 +71,53 @@ fn bench_tables_plays_against_the_bot() {
     assert!(out.contains("outcomes={"), "{out}");
     assert!(!out.contains("\"win\""), "{out}");
 }
+
+/// `glou bench ggzmeta` against `glou serve` with update rights in its configuration:
+/// every phase runs, no reply is wrong, and the bench's entries are gone at the end.
+#[test]
+fn bench_ggzmeta_finds_no_wrong_reply() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("glou.toml");
+    std::fs::write(
+        &config,
+        "[[ggzmeta.authorizations]]\nusername = \"bench\"\npassword = \"pw\"\ncreate = true\n",
+    )
+    .unwrap();
+    let meta = format!("127.0.0.1:{}", free_port());
+    let (server, _) = start_serve(
+        dir.path(),
+        &[
+            "--config",
+            config.to_str().unwrap(),
+            "--ggzmeta",
+            &meta,
+            "--q3master",
+            "off",
+        ],
+    );
+    let out = glou()
+        .args(["bench", "ggzmeta", "--target", &meta, "--entries", "50"])
+        .args(["--username", "bench", "--password", "pw"])
+        .args(["--connections", "2", "--duration", "1"])
+        .output()
+        .unwrap();
+    assert!(sigterm_and_wait(server).success());
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(row(&stdout, "update-add"), (50, 0), "{stdout}");
+    for phase in [
+        "query-persistent",
+        "query-per-connection",
+        "uri-query",
+        "update-modify",
+    ] {
+        let (ok, errors) = row(&stdout, phase);
+        assert!(ok > 0 && errors == 0, "{phase}: {stdout}");
+    }
+    assert_eq!(row(&stdout, "update-delete"), (50, 0), "{stdout}");
+    assert!(stdout.contains("left_after=0"), "{stdout}");
+}
