@@ -58,7 +58,6 @@ pub fn list_permanent(hub: &Hub, meta: &crate::config::Ggzmeta) {
     hub.meta
         .declare(meta.classes.iter().filter_map(|c| view::game_of_class(c)));
     let now = hub.now();
-    let owner = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
     let mut keep = HashSet::new();
     for e in &meta.entries {
         let (Some(game), Some(kind)) =
@@ -69,12 +68,7 @@ pub fn list_permanent(hub: &Hub, meta: &crate::config::Ggzmeta) {
         };
         let listing = view::listing_of(&game, &kind, &e.uri, &e.options);
         keep.insert((game, listing.address.clone()));
-        let names = e.options.iter().map(|(k, _)| k.clone()).collect();
-        hub.meta.remember_order(&listing, names);
-        let id = EntryId(rand::random());
-        if let Err(err) =
-            hub.mutate(|reg| reg.announce(listing, Source::Config, owner, id, None, now))
-        {
+        if let Err(err) = publish(hub, listing, &e.options, Source::Config, now) {
             warn!(uri = %e.uri, error = %err, "ggzmeta config: entry refused");
         }
     }
@@ -95,6 +89,26 @@ pub fn list_permanent(hub: &Hub, meta: &crate::config::Ggzmeta) {
             "ggzmeta config: permanent entries listed"
         );
     }
+}
+
+/// Lists a publication (owned by no address: its publisher is authenticated) and
+/// has the view answer its options in the order they were given.
+fn publish(
+    hub: &Hub,
+    listing: glou_core::Listing,
+    options: &[(String, String)],
+    source: Source,
+    now: glou_core::Timestamp,
+) -> Result<(), glou_core::AnnounceError> {
+    let owner = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+    let (game, address) = (listing.game.clone(), listing.address.clone());
+    let names = options.iter().map(|(k, _)| k.clone()).collect();
+    hub.mutate(|reg| {
+        reg.announce(listing, source, owner, EntryId(rand::random()), None, now)?;
+        // Before the view follows the change: it applies the events after this closure.
+        hub.meta.remember_order(&game, &address, names);
+        Ok(())
+    })
 }
 
 /// Accepts connections until `stop` turns true.
@@ -360,12 +374,7 @@ fn update(service: &MetaService, u: &Update) -> Status {
     match mode {
         Mode::Add | Mode::Modify => {
             let listing = view::listing_of(&game, &kind, uri, &u.options);
-            let names = u.options.iter().map(|(k, _)| k.clone()).collect();
-            hub.meta.remember_order(&listing, names);
-            let now = hub.now();
-            let owner = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
-            let id = EntryId(rand::random());
-            match hub.mutate(|reg| reg.announce(listing, Source::GgzMeta, owner, id, None, now)) {
+            match publish(hub, listing, &u.options, Source::GgzMeta, hub.now()) {
                 Ok(_) => Status::Accepted,
                 Err(e) => {
                     debug!(error = %e, "ggzmeta update refused");

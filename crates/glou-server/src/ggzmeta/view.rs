@@ -84,9 +84,9 @@ impl View {
     }
 
     /// Keeps the order in which a publisher gave an entry's options, to answer with
-    /// the same order. Call before the change reaches the registry.
-    pub fn remember_order(&self, listing: &Listing, names: Vec<String>) {
-        let key = address_key(&listing.game, &listing.address);
+    /// the same order. Call before the view follows the change.
+    pub fn remember_order(&self, game: &str, address: &str, names: Vec<String>) {
+        let key = address_key(game, address);
         self.inner.write().orders.insert(key, names);
     }
 

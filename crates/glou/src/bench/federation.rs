@@ -197,30 +197,7 @@ type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type Watcher = (Arc<Mutex<Seen>>, JoinHandle<()>);
 
 pub(crate) async fn run(args: FederationArgs) -> anyhow::Result<()> {
-    let nodes = parse_nodes(&args.nodes)?;
-    ensure!(
-        args.changes.div_ceil(args.rate) <= MAX_RUN.as_secs(),
-        "--changes over --rate: expected at most {} s of changes",
-        MAX_RUN.as_secs()
-    );
-    let client = reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .timeout(Duration::from_secs(10))
-        .build()
-        .context("building the HTTP client")?;
-    let times = |n: u64| (0..n).map(|_| AtomicU64::new(0)).collect();
-    let fed = Arc::new(Fed {
-        game: format!("benchfed{:08x}", rand::random::<u32>()),
-        epoch: Instant::now(),
-        change_sent: times(args.changes + 1),
-        announce_sent: times(args.servers),
-        withdraw_sent: times(args.servers),
-        slots: Mutex::new((0..args.servers).map(|_| None).collect()),
-        servers: OnceLock::new(),
-        nodes,
-        client,
-        args,
-    });
+    let fed = Arc::new(Fed::new(args)?);
     let observed: Vec<&str> = fed.nodes[1..].iter().map(|t| t.http.as_str()).collect();
     println!(
         "bench federation: changes on {}, watched on {}; game {} servers {} changes {} at {}/s",
@@ -446,6 +423,34 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Fed {
+    /// Checks the flags and picks the game.
+    fn new(args: FederationArgs) -> anyhow::Result<Self> {
+        let nodes = parse_nodes(&args.nodes)?;
+        ensure!(
+            args.changes.div_ceil(args.rate) <= MAX_RUN.as_secs(),
+            "--changes over --rate: expected at most {} s of changes",
+            MAX_RUN.as_secs()
+        );
+        let client = reqwest::Client::builder()
+            .tcp_nodelay(true)
+            .timeout(Duration::from_secs(10))
+            .build()
+            .context("building the HTTP client")?;
+        let times = |n: u64| (0..n).map(|_| AtomicU64::new(0)).collect();
+        Ok(Self {
+            game: format!("benchfed{:08x}", rand::random::<u32>()),
+            epoch: Instant::now(),
+            change_sent: times(args.changes + 1),
+            announce_sent: times(args.servers),
+            withdraw_sent: times(args.servers),
+            slots: Mutex::new((0..args.servers).map(|_| None).collect()),
+            servers: OnceLock::new(),
+            nodes,
+            client,
+            args,
+        })
+    }
+
     fn servers(&self) -> &[Announced] {
         self.servers.get().map_or(&[], Vec::as_slice)
     }
@@ -749,6 +754,40 @@ mod tests {
         ] {
             assert!(parse_nodes(&bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_node_counts_each_change_once_and_follows_the_listing() {
+        let args = parse("--nodes http://127.0.0.1:1,http://127.0.0.1:2 --changes 3 --servers 2");
+        let fed = Fed::new(args.unwrap()).unwrap();
+        assert!(fed.game.len() <= 32 && fed.game.starts_with("benchfed"));
+        let mut seen = Seen::new(2, 3);
+        let mut event = |kind: &str, port: u16, change: &str| {
+            let text = json!({
+                "type": kind, "id": "fed", "seq": 1,
+                "server": { "address": format!("127.0.0.1:{port}"), "origin": "alpha",
+                            "rules": { "bench_change": change } },
+            });
+            seen.apply(&fed, serde_json::from_value(text).unwrap());
+        };
+        fed.change_sent[1].store(1, Ordering::Relaxed);
+        fed.change_sent[2].store(1, Ordering::Relaxed);
+        event("added", 1, "0");
+        event("added", 2, "0");
+        event("added", 2, "0");
+        event("updated", 1, "1");
+        event("updated", 2, "2");
+        event("updated", 2, "2");
+        event("updated", 2, "3"); // Not sent (a failed PUT): not counted.
+        event("updated", 3, "1"); // Not one of ours.
+        event("removed", 1, "1");
+        assert_eq!((seen.delivered, seen.duplicates), (2, 1));
+        assert_eq!(
+            (seen.listed_count, seen.listed.clone()),
+            (1, vec![false, true])
+        );
+        assert_eq!(seen.origin.as_deref(), Some("alpha"));
+        assert_eq!((seen.deliver.ok(), seen.appear.ok()), (2, 0));
     }
 
     #[test]
