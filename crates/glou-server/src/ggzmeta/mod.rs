@@ -201,7 +201,7 @@ async fn session(
                     let (reply, after) = service.hub.meta.query_at(&query, true);
                     write(&mut wr, &reply).await?;
                     subscription = Some(Subscription {
-                        query,
+                        query: view::as_games(&query),
                         events,
                         after,
                     });

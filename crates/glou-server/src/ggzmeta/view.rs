@@ -113,14 +113,16 @@ impl View {
     /// subscription; `"\n"` for an unknown class), and the sequence number of the
     /// last change it includes.
     pub fn query_at(&self, query: &Query, subscribe: bool) -> (Vec<u8>, u64) {
+        let query = as_games(query);
         let inner = self.inner.read();
-        (inner.answer(query, subscribe), inner.seq)
+        (inner.answer(&query, subscribe), inner.seq)
     }
 
     /// The reply to `query://CLASS/TYPE`: one URI per line, then an empty line.
     pub fn uris(&self, class: &Class, kind: &str) -> Vec<u8> {
+        let query = as_games(&Query::uri(class.clone(), kind));
+        let class = &query.class;
         let inner = self.inner.read();
-        let query = Query::uri(class.clone(), kind);
         let found: Vec<&ggzmeta::Entry> = match class {
             Class::All => inner
                 .all()
@@ -168,7 +170,7 @@ impl Inner {
                         .map(|i| i.result.as_str()),
                 ),
                 // A subscriber waits for a class that has no entries yet.
-                None if subscribe || inner.declared.contains(&game_key(class)) => {
+                None if subscribe || inner.declared.contains(class) => {
                     results_reply(subscribe, std::iter::empty())
                 }
                 None => ggzmeta::EMPTY_REPLY.to_vec(),
@@ -212,15 +214,22 @@ impl Inner {
     }
 
     fn class(&self, class: &str) -> Option<&BTreeMap<u64, Item>> {
-        self.classes.get(class).or_else(|| {
-            let game = game_key(class);
-            (game != class).then(|| self.classes.get(&game)).flatten()
-        })
+        self.classes.get(class)
     }
 
     fn all(&self) -> impl Iterator<Item = &Item> {
         self.classes.values().flat_map(BTreeMap::values)
     }
+}
+
+/// The query with its class as Glou keeps classes (lowercased), so that it
+/// matches the entries it finds.
+pub fn as_games(query: &Query) -> Query {
+    let mut q = query.clone();
+    if let Class::Named(c) = &mut q.class {
+        c.make_ascii_lowercase();
+    }
+    q
 }
 
 /// The game a class names: the class lowercased, if that is a valid game name.
@@ -230,10 +239,6 @@ pub fn game_of_class(class: &str) -> Option<String> {
         .check_ident("class", &game)
         .is_ok()
         .then_some(game)
-}
-
-fn game_key(class: &str) -> String {
-    class.to_ascii_lowercase()
 }
 
 /// The URI replies show for a listing.

@@ -343,6 +343,17 @@ async fn permanent_entries_follow_the_file_across_restarts() {
         c.ask(b"query://chess/gameroom\n").await,
         b"ggz://h:5688/#Chess\n\n"
     );
+    // ggzd announcing a room: its game's name as the class, no newline at the end.
+    let ggzd = b"<?xml version=\"1.0\"?><update class=\"TicTacToe\" type=\"gameroom\" username=\"josef\" password=\"ggzrocks\" mode=\"add\" uri=\"ggz://h:5688/#Tic-Tac-Toe\"><option name=\"description\">Play</option><option name=\"version\">0.0.14</option></update>";
+    assert!(
+        String::from_utf8(c.ask(ggzd).await)
+            .unwrap()
+            .contains("accepted")
+    );
+    assert_eq!(
+        c.ask(b"query://TicTacToe/gameroom\n").await,
+        b"ggz://h:5688/#Tic-Tac-Toe\n\n"
+    );
 }
 
 #[tokio::test]

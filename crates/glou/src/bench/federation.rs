@@ -212,7 +212,10 @@ pub(crate) async fn run(args: FederationArgs) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let watchers = subscribe(&fed, stop_rx).await?;
     // From here on the servers are withdrawn whatever happens.
-    let measured = measure(&fed, &watchers).await;
+    let measured = match announce_phase(&fed, &watchers).await {
+        Ok(()) => Ok(change_phase(&fed, &watchers).await),
+        Err(e) => Err(e),
+    };
     let remaining = withdraw(&fed, &watchers).await;
     let _ = stop_tx.send(true);
     for (_, task) in watchers {
@@ -285,9 +288,8 @@ async fn subscribe(fed: &Arc<Fed>, stop: watch::Receiver<bool>) -> anyhow::Resul
     }
 }
 
-/// Announces, waits for the servers to show, makes the changes and reports them. Returns
-/// the worst p99 of a node (µs), changes missing and duplicates over all nodes.
-async fn measure(fed: &Arc<Fed>, watchers: &[Watcher]) -> anyhow::Result<(Option<u64>, u64, u64)> {
+/// Announces the servers on the first node and waits for them to show on the others.
+async fn announce_phase(fed: &Arc<Fed>, watchers: &[Watcher]) -> anyhow::Result<()> {
     let probe = CpuProbe::start(None);
     let rec = pool::run(fed.pool(0, fed.args.servers), fed, announce).await;
     let slots = std::mem::take(&mut *lock(&fed.slots));
@@ -313,19 +315,23 @@ async fn measure(fed: &Arc<Fed>, watchers: &[Watcher]) -> anyhow::Result<(Option
         let mut rec = std::mem::replace(&mut s.appear, Recorder::new());
         let missing = announced.saturating_sub(s.listed_count);
         s.fail_into(&mut rec);
-        if missing > 0 {
-            rec.errors += missing;
-            rec.first_error.get_or_insert(format!(
-                "{missing} of {announced} servers not listed after {SETTLE:?}"
-            ));
-        }
+        flag(&mut rec, missing, || {
+            format!("{missing} of {announced} servers not listed after {SETTLE:?}")
+        });
         let extra =
             json!({ "node": fed.nodes[k + 1].http, "origin": s.origin, "missing": missing });
         drop(s);
         report(&probe, LISTED[k], rec, extra, fed.args.json);
     }
+    Ok(())
+}
 
+/// Makes the changes on the first node and reports their arrival on the others. Returns
+/// the worst p99 of a node (µs; `None` if a node got none), changes missing and
+/// duplicates over all nodes.
+async fn change_phase(fed: &Arc<Fed>, watchers: &[Watcher]) -> (Option<u64>, u64, u64) {
     let probe = CpuProbe::start(None);
+    let announced = fed.servers().len() as u64;
     let concurrency = CONCURRENCY.min(announced);
     let pool = Pool {
         concurrency: concurrency as usize,
@@ -348,12 +354,9 @@ async fn measure(fed: &Arc<Fed>, watchers: &[Watcher]) -> anyhow::Result<(Option
         let mut rec = std::mem::replace(&mut s.deliver, Recorder::new());
         let (missing, duplicates) = (expected.saturating_sub(s.delivered), s.duplicates);
         s.fail_into(&mut rec);
-        if missing + duplicates > 0 {
-            rec.errors += missing + duplicates;
-            rec.first_error.get_or_insert(format!(
-                "{missing} changes missing after {SETTLE:?}, {duplicates} seen twice"
-            ));
-        }
+        flag(&mut rec, missing + duplicates, || {
+            format!("{missing} changes missing after {SETTLE:?}, {duplicates} seen twice")
+        });
         let p99 = (!rec.latency_us.is_empty()).then(|| rec.latency_us.value_at_quantile(0.99));
         p99s.push(p99);
         missing_total += missing;
@@ -366,12 +369,9 @@ async fn measure(fed: &Arc<Fed>, watchers: &[Watcher]) -> anyhow::Result<(Option
         report(&probe, DELIVER[k], rec, extra, fed.args.json);
     }
     // A node that got nothing has no p99: the target is missed.
-    let worst = p99s.iter().copied().collect::<Option<Vec<u64>>>();
-    Ok((
-        worst.and_then(|p| p.into_iter().max()),
-        missing_total,
-        duplicates_total,
-    ))
+    let worst = p99s.into_iter().collect::<Option<Vec<u64>>>();
+    let worst = worst.and_then(|p| p.into_iter().max());
+    (worst, missing_total, duplicates_total)
 }
 
 /// Withdraws every announced server and reports how fast they went from the observed
@@ -399,11 +399,9 @@ async fn withdraw(fed: &Arc<Fed>, watchers: &[Watcher]) -> u64 {
                 0
             }
         };
-        if remaining > 0 {
-            rec.errors += remaining;
-            rec.first_error
-                .get_or_insert(format!("{remaining} servers still listed after {SETTLE:?}"));
-        }
+        flag(&mut rec, remaining, || {
+            format!("{remaining} servers still listed after {SETTLE:?}")
+        });
         remaining_total += remaining;
         let extra = json!({ "node": node.http, "remaining": remaining });
         report(&probe, GONE[k], rec, extra, fed.args.json);
@@ -415,6 +413,14 @@ async fn withdraw(fed: &Arc<Fed>, watchers: &[Watcher]) -> u64 {
 async fn settle(deadline: Instant, done: impl Fn() -> bool) {
     while !done() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Counts `count` problems as errors of `rec`, explained by `why`.
+fn flag(rec: &mut Recorder, count: u64, why: impl FnOnce() -> String) {
+    if count > 0 {
+        rec.errors += count;
+        rec.first_error.get_or_insert_with(why);
     }
 }
 
