@@ -27,6 +27,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, watch};
+use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use crate::federation::Federation;
@@ -173,6 +174,9 @@ async fn session(
     let stopped = crate::stopped(stop);
     tokio::pin!(stopped);
     let (mut rd, mut wr) = stream.into_split();
+    let idle = tokio::time::sleep(service.idle_timeout);
+    tokio::pin!(idle);
+    let mut last_active = Instant::now();
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
     let mut subscription: Option<Subscription> = None;
     let mut chunk = [0u8; 4096];
@@ -217,11 +221,8 @@ async fn session(
             write(&mut wr, ggzmeta::EMPTY_REPLY).await?;
             return Ok(());
         }
-        let quiet = if buf.is_empty() {
-            service.idle_timeout
-        } else {
-            QUIET
-        };
+        // The bytes of an unfinished request wait [`QUIET`] for more.
+        let quiet = (!buf.is_empty()).then_some(QUIET);
         tokio::select! {
             read = rd.read(&mut chunk) => {
                 let n = read?;
@@ -229,6 +230,7 @@ async fn session(
                     return Ok(());
                 }
                 buf.extend_from_slice(&chunk[..n]);
+                last_active = Instant::now();
             }
             event = next_event(&mut subscription) => {
                 let sub = subscription.as_mut().expect("an event comes from a subscription");
@@ -245,11 +247,17 @@ async fn session(
                     Err(broadcast::error::RecvError::Closed) => return Ok(()),
                 }
             }
-            () = tokio::time::sleep(quiet), if subscription.is_none() || !buf.is_empty() => {
-                if buf.is_empty() {
-                    debug!(%peer, "ggzmeta: idle; closing");
-                    return Ok(());
+            () = &mut idle, if subscription.is_none() => {
+                // The timer is moved lazily: a request only notes the time.
+                let due = last_active + service.idle_timeout;
+                if Instant::now() < due {
+                    idle.as_mut().reset(due);
+                    continue;
                 }
+                debug!(%peer, "ggzmeta: idle; closing");
+                return Ok(());
+            }
+            () = sleep_for(quiet) => {
                 // What came is the whole request, as one read() of the original.
                 let request = std::mem::take(&mut buf);
                 let reply = match Request::decode(&request) {
@@ -284,6 +292,14 @@ fn next_request(buf: &mut Vec<u8>) -> Option<Vec<u8>> {
             Request::Invalid(ggzmeta::Invalid::Xml(_))
         );
     complete.then(|| std::mem::take(buf))
+}
+
+/// Sleeps for `d`, or forever without one (a timer is made only when needed).
+async fn sleep_for(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn next_event(

@@ -387,3 +387,21 @@ async fn the_lobby_announces_itself_and_its_rooms_then_withdraws() {
     let uris = String::from_utf8(c.ask(b"query://ggz/connection\n").await).unwrap();
     assert!(!uris.contains("lobby.example"), "{uris}");
 }
+
+#[tokio::test]
+async fn idle_connections_close_but_subscribers_stay() {
+    let s = TestServer::start_with(|c| c.meta.idle_timeout = Duration::from_millis(300)).await;
+    let mut idle = Client::connect(&s).await;
+    let mut sub = Client::connect(&s).await;
+    sub.ask(b"<subscribe class=\"openarena\" type=\"server\"/>\n")
+        .await;
+    // Requests keep a connection open past the timeout.
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(idle.ask(b"<list/>\n").await.last(), Some(&b'\n'));
+    }
+    assert!(idle.closed().await);
+    s.announce(server("openarena", 27960, "Late", 1)).await;
+    let late = String::from_utf8(sub.reply().await).unwrap();
+    assert!(late.contains("mode=\"add\""), "{late}");
+}
