@@ -6,6 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::native::AnnounceRequest;
+
 /// The longest line either side accepts: a listing with every field at its limit
 /// fits with room to spare.
 pub const MAX_LINE: usize = 256 * 1024;
@@ -40,7 +42,8 @@ pub enum Message {
         seq: u64,
         at: u64,
         origin: String,
-        listing: LinkListing,
+        /// The listing as the native API announces it (`address` always set).
+        listing: AnnounceRequest,
     },
     /// An entry withdrawn at the sender.
     Drop {
@@ -56,36 +59,6 @@ pub enum Message {
         seq: u64,
         at: u64,
     },
-}
-
-/// A listing as it travels between communities.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinkListing {
-    pub game: String,
-    pub kind: String,
-    pub address: String,
-    #[serde(default)]
-    pub name: String,
-    #[serde(default)]
-    pub map: String,
-    #[serde(default)]
-    pub players: u32,
-    #[serde(default)]
-    pub max_players: u32,
-    #[serde(default)]
-    pub bots: u32,
-    #[serde(default)]
-    pub password: bool,
-    #[serde(default)]
-    pub version: String,
-    #[serde(default)]
-    pub protocol: String,
-    #[serde(default)]
-    pub rules: Vec<(String, String)>,
-    /// `(name, score, ping)` of each player.
-    #[serde(default)]
-    pub players_list: Vec<(String, i64, u32)>,
 }
 
 /// Why a line could not be read.
@@ -132,6 +105,7 @@ impl Welcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::native::PlayerDto;
 
     #[test]
     fn messages_are_one_json_line_each() {
@@ -139,13 +113,17 @@ mod tests {
             seq: 7,
             at: 1_000,
             origin: "alpha".into(),
-            listing: LinkListing {
+            listing: AnnounceRequest {
                 game: "openarena".into(),
-                kind: "server".into(),
-                address: "192.0.2.1:27960".into(),
-                rules: vec![("g_gametype".into(), "0".into())],
-                players_list: vec![("grunt".into(), 3, 50)],
-                ..LinkListing::default()
+                kind: Some("server".into()),
+                address: Some("192.0.2.1:27960".into()),
+                rules: [("g_gametype".to_string(), "0".to_string())].into(),
+                player_list: vec![PlayerDto {
+                    name: "grunt".into(),
+                    score: 3,
+                    ping: 50,
+                }],
+                ..AnnounceRequest::default()
             },
         };
         let line = put.encode();

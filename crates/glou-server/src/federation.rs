@@ -20,9 +20,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use glou_core::{Entry, EntryId, Event, EventKind, Listing, Merged, Player, Source, Timestamp};
-use glou_proto::federation::{LinkListing, MAX_LINE, Message, Welcome};
+use glou_core::{Entry, EntryId, Event, EventKind, Listing, Merged, Source, Timestamp};
+use glou_proto::federation::{MAX_LINE, Message, Welcome};
 use glou_proto::ggzmeta::{Authorization, Federate, Reply, Status, authorize};
+use glou_proto::native::{AnnounceRequest, PlayerDto};
 use parking_lot::Mutex;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -398,7 +399,9 @@ impl Federation {
                     )));
                 }
                 link.lag_ms = Some(lag(at));
-                let listing = from_link(listing);
+                let Some(listing) = from_link(listing) else {
+                    return Err(LinkError::Protocol("an entry without an address".into()));
+                };
                 let key = (listing.game.clone(), listing.address.clone());
                 if let Some(snapshot) = &mut link.snapshot {
                     snapshot.insert(key.clone());
@@ -728,11 +731,13 @@ fn change(event: &Event, peer: &PeerLink, community: &str, now: Timestamp) -> Op
     }
 }
 
-fn to_link(l: &Listing) -> LinkListing {
-    LinkListing {
+/// A listing as it crosses a link: the native API's announcement.
+fn to_link(l: &Listing) -> AnnounceRequest {
+    AnnounceRequest {
         game: l.game.clone(),
-        kind: l.kind.clone(),
-        address: l.address.clone(),
+        kind: Some(l.kind.clone()),
+        address: Some(l.address.clone()),
+        port: None,
         name: l.name.clone(),
         map: l.map.clone(),
         players: l.players,
@@ -741,35 +746,23 @@ fn to_link(l: &Listing) -> LinkListing {
         password: l.password,
         version: l.version.clone(),
         protocol: l.protocol.clone(),
-        rules: l.rules.clone(),
-        players_list: l
+        rules: l.rules.iter().cloned().collect(),
+        player_list: l
             .player_list
             .iter()
-            .map(|p| (p.name.clone(), p.score, p.ping))
+            .map(|p| PlayerDto {
+                name: p.name.clone().into(),
+                score: p.score,
+                ping: p.ping,
+            })
             .collect(),
     }
 }
 
-fn from_link(l: LinkListing) -> Listing {
-    Listing {
-        game: l.game,
-        kind: l.kind,
-        address: l.address,
-        name: l.name,
-        map: l.map,
-        players: l.players,
-        max_players: l.max_players,
-        bots: l.bots,
-        password: l.password,
-        version: l.version,
-        protocol: l.protocol,
-        rules: l.rules,
-        player_list: l
-            .players_list
-            .into_iter()
-            .map(|(name, score, ping)| Player { name, score, ping })
-            .collect(),
-    }
+/// The listing a link carried; one without an address is refused.
+fn from_link(mut req: AnnounceRequest) -> Option<Listing> {
+    let address = req.address.take()?;
+    Some(crate::http::convert::listing(req, address))
 }
 
 /// A token bucket of changes.
@@ -840,6 +833,7 @@ async fn write(wr: &mut OwnedWriteHalf, bytes: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use glou_core::Player;
 
     #[test]
     fn a_budget_refills_at_its_rate() {
@@ -872,6 +866,6 @@ mod tests {
                 ping: 9,
             }],
         };
-        assert_eq!(from_link(to_link(&l)), l);
+        assert_eq!(from_link(to_link(&l)), Some(l));
     }
 }

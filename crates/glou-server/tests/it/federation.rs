@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use glou_proto::federation::{LinkListing, Message, Welcome};
+use glou_proto::federation::{Message, Welcome};
 use glou_proto::ggzmeta::Authorization;
+use glou_proto::native::AnnounceRequest;
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -77,12 +78,11 @@ fn put(seq: u64, origin: &str, game: &str, port: u16) -> Message {
         seq,
         at: 0,
         origin: origin.into(),
-        listing: LinkListing {
+        listing: AnnounceRequest {
             game: game.into(),
-            kind: "server".into(),
-            address: format!("192.0.2.1:{port}"),
+            address: Some(format!("192.0.2.1:{port}")),
             name: format!("{game} {port}"),
-            ..LinkListing::default()
+            ..AnnounceRequest::default()
         },
     }
 }
