@@ -129,7 +129,7 @@ impl View {
                 .filter(|i| matches(&i.entry, &query))
                 .map(|i| &i.entry)
                 .collect(),
-            Class::Named(c) => inner.class(c).map_or_else(Vec::new, |items| {
+            Class::Named(c) => inner.classes.get(c).map_or_else(Vec::new, |items| {
                 items
                     .values()
                     .filter(|i| matches(&i.entry, &query))
@@ -150,18 +150,17 @@ impl View {
 
 impl Inner {
     fn answer(&self, query: &Query, subscribe: bool) -> Vec<u8> {
-        let inner = self;
         match &query.class {
             Class::All => {
                 let mut fragments = Vec::new();
-                for item in inner.all().filter(|i| matches(&i.entry, query)) {
+                for item in self.all().filter(|i| matches(&i.entry, query)) {
                     let mut s = String::new();
                     item.entry.encode_result(true, None, &mut s);
                     fragments.push(s);
                 }
                 results_reply(subscribe, fragments.iter().map(String::as_str))
             }
-            Class::Named(class) => match inner.class(class) {
+            Class::Named(class) => match self.classes.get(class) {
                 Some(items) => results_reply(
                     subscribe,
                     items
@@ -170,7 +169,7 @@ impl Inner {
                         .map(|i| i.result.as_str()),
                 ),
                 // A subscriber waits for a class that has no entries yet.
-                None if subscribe || inner.declared.contains(class) => {
+                None if subscribe || self.declared.contains(class) => {
                     results_reply(subscribe, std::iter::empty())
                 }
                 None => ggzmeta::EMPTY_REPLY.to_vec(),
@@ -211,10 +210,6 @@ impl Inner {
                 self.classes.remove(&class);
             }
         }
-    }
-
-    fn class(&self, class: &str) -> Option<&BTreeMap<u64, Item>> {
-        self.classes.get(class)
     }
 
     fn all(&self) -> impl Iterator<Item = &Item> {

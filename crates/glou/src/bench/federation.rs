@@ -61,22 +61,21 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail, ensure};
 use clap::value_parser;
-use futures_util::{SinkExt, StreamExt};
-use glou_proto::native::{AnnounceRequest, ClientMessage, UpdateRequest};
+use futures_util::StreamExt;
+use glou_proto::native::{AnnounceRequest, UpdateRequest};
 use reqwest::header::AUTHORIZATION;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
-use tokio::net::TcpStream;
+use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::Target;
 use super::listing::send;
 use super::pool::{self, Pool};
 use super::procstat::CpuProbe;
 use super::stats::{Recorder, print_header, report};
+use super::subscribe::{Ws, subscribe_game};
 
 #[derive(clap::Args, Debug)]
 pub(crate) struct FederationArgs {
@@ -193,7 +192,6 @@ struct PageReply {
     servers: Vec<serde::de::IgnoredAny>,
 }
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 type Watcher = (Arc<Mutex<Seen>>, JoinHandle<()>);
 
 pub(crate) async fn run(args: FederationArgs) -> anyhow::Result<()> {
@@ -266,12 +264,12 @@ async fn subscribe(fed: &Arc<Fed>, stop: watch::Receiver<bool>) -> anyhow::Resul
     let (mut rec, mut watchers) = (Recorder::new(), Vec::new());
     for node in &fed.nodes[1..] {
         let t0 = Instant::now();
-        let ws = tokio::time::timeout(SNAPSHOT_TIMEOUT, open(node, &fed.game))
+        let ws = tokio::time::timeout(SNAPSHOT_TIMEOUT, subscribe_game(&node.ws, &fed.game))
             .await
             .unwrap_or_else(|_| Err(anyhow!("no snapshot within {SNAPSHOT_TIMEOUT:?}")))
             .with_context(|| format!("subscribing on {}", node.http));
         match ws {
-            Ok(ws) => {
+            Ok((ws, _complete)) => {
                 rec.record_us(t0.elapsed().as_micros() as u64);
                 let seen = Arc::new(Mutex::new(Seen::new(fed.args.servers, fed.args.changes)));
                 let task = tokio::spawn(watch_node(ws, fed.clone(), seen.clone(), stop.clone()));
@@ -558,37 +556,6 @@ impl Seen {
             _ => self.duplicates += 1,
         }
     }
-}
-
-/// Connects to `node`'s WebSocket, subscribes to `game` and waits for the snapshot.
-async fn open(node: &Target, game: &str) -> anyhow::Result<Ws> {
-    let url = format!("{}/api/v1/ws", node.ws);
-    let (mut ws, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .context("WebSocket connect failed")?;
-    let subscribe = ClientMessage::Subscribe {
-        id: "fed".into(),
-        filter: Map::from_iter([("game".to_string(), json!(game))]),
-        since: None,
-    };
-    let text = serde_json::to_string(&subscribe)?;
-    ws.send(Message::Text(text.into()))
-        .await
-        .context("sending subscribe failed")?;
-    while let Some(msg) = ws.next().await {
-        let text = match msg.context("reading the snapshot failed")? {
-            Message::Text(t) => t,
-            Message::Close(_) => break,
-            _ => continue,
-        };
-        let m: Incoming = serde_json::from_str(text.as_str()).context("decoding a message")?;
-        match m.kind.as_str() {
-            "snapshot" => return Ok(ws),
-            "error" => bail!("subscription refused: {}", text.as_str()),
-            _ => {}
-        }
-    }
-    bail!("closed before the snapshot")
 }
 
 /// Reads one node's subscription until told to stop.

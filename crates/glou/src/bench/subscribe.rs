@@ -23,7 +23,7 @@ use super::pool::{self, Pool};
 use super::procstat::open_file_limits;
 use super::stats::Recorder;
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 const SNAPSHOT_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long deliveries may trail the last change.
@@ -171,14 +171,20 @@ async fn open(
     game: usize,
     stop: watch::Receiver<bool>,
 ) -> anyhow::Result<(JoinHandle<Recorder>, bool)> {
-    let url = format!("{}/api/v1/ws", b.target.ws);
+    let (ws, complete) = subscribe_game(&b.target.ws, &b.games[game]).await?;
+    Ok((tokio::spawn(read(ws, b.clone(), stop)), complete))
+}
+
+/// Opens `WS_BASE/api/v1/ws`, subscribes to one game's servers and waits for the
+/// snapshot; returns the socket and whether the snapshot was complete.
+pub(crate) async fn subscribe_game(ws_base: &str, game: &str) -> anyhow::Result<(Ws, bool)> {
+    let url = format!("{ws_base}/api/v1/ws");
     let (mut ws, _) = tokio_tungstenite::connect_async(url)
         .await
         .context("WebSocket connect failed")?;
-    let filter = Map::from_iter([("game".to_string(), json!(b.games[game]))]);
     let subscribe = ClientMessage::Subscribe {
         id: "s1".into(),
-        filter,
+        filter: Map::from_iter([("game".to_string(), json!(game))]),
         since: None,
     };
     let text = serde_json::to_string(&subscribe)?;
@@ -193,10 +199,7 @@ async fn open(
         };
         let m: Incoming = serde_json::from_str(text.as_str()).context("decoding a message")?;
         match m.kind.as_str() {
-            "snapshot" => {
-                let reader = tokio::spawn(read(ws, b.clone(), stop));
-                return Ok((reader, m.complete.unwrap_or(true)));
-            }
+            "snapshot" => return Ok((ws, m.complete.unwrap_or(true))),
             "error" => bail!("subscription refused: {}", text.as_str()),
             _ => {}
         }
