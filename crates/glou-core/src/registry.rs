@@ -40,6 +40,13 @@ impl Default for RegistryConfig {
     fn default() -> Self {
         let mut timeouts = [Some(Duration::from_secs(300)); Source::ALL.len()];
         timeouts[Source::Q3 as usize] = Some(Duration::from_secs(900));
+        // As the real masters: Teeworlds servers heartbeat every 15 s and are dropped
+        // after 90 s; Warzone hosts send `keep` every 25 s; freeciv servers report
+        // every 180 s, dropped after 6 minutes as by freeciv's own metaserver (a goodbye
+        // or a closed lobby connection removes a server sooner).
+        timeouts[Source::Tw07 as usize] = Some(Duration::from_secs(90));
+        timeouts[Source::Wz as usize] = Some(Duration::from_secs(90));
+        timeouts[Source::Freeciv as usize] = Some(Duration::from_secs(360));
         // The original metaserver trusts a publication for two hours.
         timeouts[Source::GgzMeta as usize] = Some(Duration::from_secs(7200));
         timeouts[Source::Config as usize] = None;

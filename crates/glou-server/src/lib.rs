@@ -15,6 +15,8 @@ mod metrics;
 pub mod presence;
 mod q3master;
 mod render;
+mod tw07master;
+mod wzlobby;
 
 use std::io;
 use std::net::SocketAddr;
@@ -30,6 +32,7 @@ use tracing::{error, info, warn};
 pub use config::{Config, RawConfig, RawRoom};
 use hub::Hub;
 pub use q3master::{GameNames, Q3Config};
+pub use wzlobby::WzConfig;
 
 /// The bound sockets of the configured listeners.
 #[derive(Debug, Default)]
@@ -38,37 +41,47 @@ pub struct Listeners {
     pub q3master: Option<UdpSocket>,
     pub ggz: Option<TcpListener>,
     pub ggzmeta: Option<TcpListener>,
+    /// The Teeworlds master socket and, on the same IP, its firewall checker.
+    pub tw07master: Option<(UdpSocket, UdpSocket)>,
+    pub wzlobby: Option<TcpListener>,
 }
 
 impl Listeners {
     /// Binds every listener the configuration enables.
     pub async fn bind(config: &Config) -> io::Result<Self> {
-        let http = match config.http {
-            Some(addr) => Some(TcpListener::bind(addr).await.map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("binding the http listener to {addr}: {e}"),
-                )
-            })?),
-            None => None,
-        };
-        let q3master = match config.q3master {
-            Some(addr) => Some(UdpSocket::bind(addr).await.map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("binding the q3master listener to {addr}: {e}"),
-                )
-            })?),
-            None => None,
-        };
+        let http = bind_tcp("http", config.http).await?;
+        let q3master = bind_udp("q3master", config.q3master).await?;
         let ggz = bind_tcp("ggz", config.ggz).await?;
         let ggzmeta = bind_tcp("ggzmeta", config.ggzmeta).await?;
+        let tw07master = match bind_udp("tw07master", config.tw07master).await? {
+            Some(master) => {
+                let checker = SocketAddr::new(master.local_addr()?.ip(), 0);
+                let checker = bind_udp("tw07master checker", Some(checker)).await?;
+                checker.map(|checker| (master, checker))
+            }
+            None => None,
+        };
+        let wzlobby = bind_tcp("wzlobby", config.wzlobby).await?;
         Ok(Self {
             http,
             q3master,
             ggz,
             ggzmeta,
+            tw07master,
+            wzlobby,
         })
+    }
+}
+
+async fn bind_udp(name: &str, addr: Option<SocketAddr>) -> io::Result<Option<UdpSocket>> {
+    match addr {
+        Some(addr) => UdpSocket::bind(addr).await.map(Some).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("binding the {name} listener to {addr}: {e}"),
+            )
+        }),
+        None => Ok(None),
     }
 }
 
@@ -171,6 +184,7 @@ pub async fn run(
                 api: config.api.clone(),
                 heartbeat_interval: native_timeout / 3,
                 federation: federation.clone(),
+                freeciv: Default::default(),
             });
             tokio::spawn(http::serve(listener, app, stopped(front_stopped.clone())))
         }
@@ -200,6 +214,24 @@ pub async fn run(
             federation: federation.clone(),
         });
         tokio::spawn(ggzmeta::serve(listener, service, front_stopped.clone()))
+    });
+    let tw07_task = listeners.tw07master.map(|(master, checker)| {
+        tokio::spawn(tw07master::serve(
+            master,
+            checker,
+            hub.clone(),
+            config.allow_private,
+            front_stopped.clone(),
+        ))
+    });
+    let wz_task = listeners.wzlobby.map(|listener| {
+        tokio::spawn(wzlobby::serve(
+            listener,
+            hub.clone(),
+            config.wz.clone(),
+            config.allow_private,
+            front_stopped.clone(),
+        ))
     });
     let federation_task = tokio::spawn(federation.clone().run(front_stopped.clone()));
     let announce_task = ggz_addr.map(|addr| {
@@ -252,6 +284,9 @@ pub async fn run(
         let _ = task.await;
     }
     if let Some(task) = q3_task {
+        let _ = task.await;
+    }
+    for task in [tw07_task, wz_task].into_iter().flatten() {
         let _ = task.await;
     }
     stop_persist.send_replace(true);

@@ -33,6 +33,12 @@ pub struct ServeArgs {
     /// Address of the GGZ metaserver listener (TCP; also federation links), or `off` [default: 127.0.0.1:15689].
     #[arg(long, value_name = "ADDR")]
     ggzmeta: Option<String>,
+    /// Address of the Teeworlds 0.7 master listener (UDP), or `off` [default: 127.0.0.1:8283].
+    #[arg(long, value_name = "ADDR")]
+    tw07master: Option<String>,
+    /// Address of the Warzone 2100 lobby listener (TCP), or `off` [default: 127.0.0.1:9990].
+    #[arg(long, value_name = "ADDR")]
+    wzlobby: Option<String>,
     /// An original ggzmetaserv `metaservconf.xml`: its entries, authorizations and peers.
     #[arg(long, value_name = "FILE")]
     ggzmeta_config: Option<PathBuf>,
@@ -77,6 +83,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(ggzmeta) = args.ggzmeta {
         raw.listen.ggzmeta = Some(ggzmeta);
     }
+    if let Some(tw07master) = args.tw07master {
+        raw.listen.tw07master = Some(tw07master);
+    }
+    if let Some(wzlobby) = args.wzlobby {
+        raw.listen.wzlobby = Some(wzlobby);
+    }
     if let Some(file) = args.ggzmeta_config {
         raw.ggzmeta.config = Some(file);
     }
@@ -116,6 +128,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(addr) = listeners.ggzmeta.as_ref().and_then(|l| l.local_addr().ok()) {
         ready.push_str(&format!("glou listening on ggzmeta tcp://{addr}\n"));
+    }
+    if let Some(addr) = listeners
+        .tw07master
+        .as_ref()
+        .and_then(|(l, _)| l.local_addr().ok())
+    {
+        ready.push_str(&format!("glou listening on tw07master udp://{addr}\n"));
+    }
+    if let Some(addr) = listeners.wzlobby.as_ref().and_then(|l| l.local_addr().ok()) {
+        ready.push_str(&format!("glou listening on wzlobby tcp://{addr}\n"));
     }
     let mut stdout = std::io::stdout();
     let _ = stdout

@@ -55,6 +55,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub q3master: RawQ3,
     #[serde(default)]
+    pub wzlobby: RawWz,
+    #[serde(default)]
     pub accounts: RawAccounts,
     /// Games Glou knows, by name: `[games.tictactoe]`: their statistics, and for
     /// lobby games (those with `players`) what GGZ clients are told and the table rules.
@@ -172,6 +174,40 @@ pub struct RawListen {
     pub ggz: Option<String>,
     /// GGZ metaserver protocol and federation links (TCP). Default `127.0.0.1:15689`.
     pub ggzmeta: Option<String>,
+    /// Teeworlds 0.7 master protocol (UDP; its firewall checks come from a second
+    /// socket on the same IP and a free port). Default `127.0.0.1:8283`.
+    pub tw07master: Option<String>,
+    /// Warzone 2100 lobby protocol (TCP). Default `127.0.0.1:9990`.
+    pub wzlobby: Option<String>,
+}
+
+/// `[wzlobby]`: the Warzone 2100 lobby.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWz {
+    /// The message of the day a host gets when its game is listed, and a client with
+    /// every list. Default: a greeting naming Glou.
+    pub motd: Option<String>,
+    /// Seconds a connection may stay silent before it is closed (hosts send `keep`
+    /// every 25 s). Default 90.
+    pub idle_timeout: Option<f64>,
+}
+
+impl RawWz {
+    fn validate(self) -> Result<crate::wzlobby::WzConfig, ConfigError> {
+        let defaults = crate::wzlobby::WzConfig::default();
+        let motd = self.motd.unwrap_or(defaults.motd);
+        if motd.len() > glou_proto::wzlobby::MAX_MOTD {
+            return Err(ConfigError(format!(
+                "wzlobby.motd: at most {} bytes",
+                glou_proto::wzlobby::MAX_MOTD
+            )));
+        }
+        Ok(crate::wzlobby::WzConfig {
+            motd,
+            idle_timeout: seconds("wzlobby.idle_timeout", self.idle_timeout, 90.0)?,
+        })
+    }
 }
 
 /// `[q3master]`: the Quake 3 master protocol.
@@ -242,7 +278,10 @@ pub struct Config {
     pub q3master: Option<SocketAddr>,
     pub ggz: Option<SocketAddr>,
     pub ggzmeta: Option<SocketAddr>,
+    pub tw07master: Option<SocketAddr>,
+    pub wzlobby: Option<SocketAddr>,
     pub q3: crate::q3master::Q3Config,
+    pub wz: crate::wzlobby::WzConfig,
     pub meta: Ggzmeta,
     pub federation: crate::federation::FederationConfig,
     pub allow_private: bool,
@@ -262,6 +301,8 @@ impl std::fmt::Debug for Config {
             .field("q3master", &self.q3master)
             .field("ggz", &self.ggz)
             .field("ggzmeta", &self.ggzmeta)
+            .field("tw07master", &self.tw07master)
+            .field("wzlobby", &self.wzlobby)
             .field("allow_private", &self.allow_private)
             .field("trusted", &self.trusted)
             .field("registry", &self.registry)
@@ -278,6 +319,8 @@ pub const DEFAULT_HTTP: &str = "127.0.0.1:5680";
 pub const DEFAULT_Q3MASTER: &str = "127.0.0.1:27950";
 pub const DEFAULT_GGZ: &str = "127.0.0.1:5688";
 pub const DEFAULT_GGZMETA: &str = "127.0.0.1:15689";
+pub const DEFAULT_TW07MASTER: &str = "127.0.0.1:8283";
+pub const DEFAULT_WZLOBBY: &str = "127.0.0.1:9990";
 
 impl RawConfig {
     /// Parses a TOML document.
@@ -431,7 +474,19 @@ impl RawConfig {
                 "listen.ggzmeta",
                 self.listen.ggzmeta.as_deref().unwrap_or(DEFAULT_GGZMETA),
             )?,
+            tw07master: listen_addr(
+                "listen.tw07master",
+                self.listen
+                    .tw07master
+                    .as_deref()
+                    .unwrap_or(DEFAULT_TW07MASTER),
+            )?,
+            wzlobby: listen_addr(
+                "listen.wzlobby",
+                self.listen.wzlobby.as_deref().unwrap_or(DEFAULT_WZLOBBY),
+            )?,
             q3,
+            wz: self.wzlobby.validate()?,
             meta,
             federation,
             allow_private: self.allow_private.unwrap_or(false),

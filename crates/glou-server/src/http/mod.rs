@@ -6,6 +6,7 @@ pub(crate) mod admission;
 mod auth;
 pub(crate) mod convert;
 mod error;
+mod freeciv;
 mod friends;
 mod lobby_ws;
 mod players;
@@ -55,6 +56,8 @@ pub struct App {
     /// What announcers are told: a third of the native timeout.
     pub heartbeat_interval: Duration,
     pub federation: Arc<crate::federation::Federation>,
+    /// What `/metaserver.php` remembers of freeciv servers' reports.
+    pub freeciv: freeciv::Reports,
 }
 
 impl App {
@@ -122,6 +125,12 @@ pub fn router(app: Arc<App>) -> Router {
             put(friends::block).delete(friends::unblock),
         )
         .route("/api/v1/ws", get(ws::upgrade))
+        .route(
+            "/metaserver.php",
+            get(freeciv::metaserver)
+                .post(freeciv::metaserver)
+                .layer(DefaultBodyLimit::max(freeciv::MAX_BODY)),
+        )
         .route("/api/v1/peers", get(peers))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))

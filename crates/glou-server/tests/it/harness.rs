@@ -44,6 +44,10 @@ pub struct TestServer {
     pub ggz: Option<SocketAddr>,
     /// The GGZ metaserver listener (on by default).
     pub ggzmeta: Option<SocketAddr>,
+    /// The Teeworlds 0.7 master listener (on by default).
+    pub tw07: Option<SocketAddr>,
+    /// The Warzone 2100 lobby listener (on by default).
+    pub wz: Option<SocketAddr>,
     pub http: reqwest::Client,
     clock: Arc<AtomicU64>,
     stop: Option<oneshot::Sender<()>>,
@@ -80,6 +84,8 @@ impl TestServer {
         config.q3master = None;
         config.ggz = Some("127.0.0.1:0".parse().unwrap());
         config.ggzmeta = Some("127.0.0.1:0".parse().unwrap());
+        config.tw07master = Some("127.0.0.1:0".parse().unwrap());
+        config.wzlobby = Some("127.0.0.1:0".parse().unwrap());
         config.allow_private = true;
         config.expire_interval = Duration::from_millis(10);
         config.persist_interval = Duration::from_millis(20);
@@ -95,6 +101,11 @@ impl TestServer {
         let q3 = listeners.q3master.as_ref().map(|s| s.local_addr().unwrap());
         let ggz = listeners.ggz.as_ref().map(|s| s.local_addr().unwrap());
         let ggzmeta = listeners.ggzmeta.as_ref().map(|s| s.local_addr().unwrap());
+        let tw07 = listeners
+            .tw07master
+            .as_ref()
+            .map(|(s, _)| s.local_addr().unwrap());
+        let wz = listeners.wzlobby.as_ref().map(|s| s.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             glou_server::run(config, store, listeners, async {
@@ -108,6 +119,8 @@ impl TestServer {
             q3,
             ggz,
             ggzmeta,
+            tw07,
+            wz,
             http: reqwest::Client::new(),
             clock,
             stop: Some(stop),

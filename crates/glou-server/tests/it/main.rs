@@ -4,6 +4,7 @@
 mod accounts;
 mod bad_input;
 mod federation;
+mod freeciv;
 mod games;
 mod ggz;
 mod ggzmeta;
@@ -11,4 +12,6 @@ mod harness;
 mod listing;
 mod persistence;
 mod q3master;
+mod tw07;
 mod ws;
+mod wzlobby;

@@ -16,8 +16,8 @@ pub fn glou() -> Command {
     Command::new(env!("CARGO_BIN_EXE_glou"))
 }
 
-/// Starts `glou serve --http 127.0.0.1:0 --data-dir DIR ARGS…` (the GGZ and ggzmeta
-/// listeners on port 0 too, unless ARGS place them) and returns it with its base URL,
+/// Starts `glou serve --http 127.0.0.1:0 --data-dir DIR ARGS…` (the GGZ, ggzmeta,
+/// tw07master and wzlobby listeners on port 0 too, unless ARGS place them) and returns it with its base URL,
 /// read from its ready line.
 pub fn start_serve(dir: &std::path::Path, args: &[&str]) -> (Child, String) {
     use std::io::{BufRead, BufReader};
@@ -25,7 +25,7 @@ pub fn start_serve(dir: &std::path::Path, args: &[&str]) -> (Child, String) {
         .args(["serve", "--http", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .args(
-            ["--ggz", "--ggzmeta"]
+            ["--ggz", "--ggzmeta", "--tw07master", "--wzlobby"]
                 .iter()
                 .filter(|f| !args.contains(f))
                 .flat_map(|f| [*f, "127.0.0.1:0"]),
