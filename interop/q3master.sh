@@ -19,15 +19,10 @@ GLOU=${1:-$ROOT/target/debug/glou}
 
 WORK=$(mktemp -d)
 export GLOU_PEERS_DIR=$WORK/peers
-passed=0
-failed=0
 GLOU_PID=
 OA_PID=
+. "$ROOT/interop/lib/common.sh"
 
-check() { # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok - $name"; else failed=$((failed + 1)); echo "not ok - $name"; fi
-}
 cleanup() {
   [ -n "$OA_PID" ] && kill "$OA_PID" 2>/dev/null
   [ -n "$GLOU_PID" ] && kill "$GLOU_PID" 2>/dev/null
@@ -36,31 +31,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Poll COMMAND for up to SECONDS.
-within() { # within SECONDS COMMAND...
-  local deadline=$((SECONDS + $1)); shift
-  until "$@"; do
-    [ "$SECONDS" -ge "$deadline" ] && return 1
-    sleep 0.2
-  done
-}
-free_udp_port() {
-  python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # --- Glou on free ports -------------------------------------------------------------
 # Status polls every second, so the bots show up in the player list quickly.
 printf '[q3master]\nstatus_interval = 1\n' >"$WORK/glou.toml"
-"$GLOU" serve --config "$WORK/glou.toml" --data-dir "$WORK/data" --http 127.0.0.1:0 --q3master 127.0.0.1:0 --ggz off --ggzmeta off --allow-private \
-  >"$WORK/glou.out" 2>"$WORK/glou.err" &
-GLOU_PID=$!
-within 20 grep -q q3master "$WORK/glou.out" || { echo "glou did not start:"; cat "$WORK/glou.err"; exit 1; }
-HTTP=$(sed -n 's/^glou listening on \(http:.*\)$/\1/p' "$WORK/glou.out")
-Q3PORT=$(sed -n 's/^glou listening on q3master udp:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$WORK/glou.out")
+start_glou --config "$WORK/glou.toml" --q3master 127.0.0.1:0 --ggz off --ggzmeta off --tw07master off --wzlobby off
+Q3PORT=$(listener_port q3master)
 echo "# glou $HTTP, q3master udp 127.0.0.1:$Q3PORT"
 
 # --- a real OpenArena server ------------------------------------------------------------
-GAME_PORT=$(free_udp_port)
+GAME_PORT=$(free_port udp)
 OA_PID=$(GAME_PORT=$GAME_PORT SV_HOSTNAME="Glou Interop OA" BOTS=2 "$PEERS/run-openarena.sh" "$Q3PORT" 2>"$WORK/oa.err") ||
   { echo "openarena-server did not start:"; cat "$WORK/oa.err"; exit 1; }
 echo "# openarena-server pid $OA_PID on 127.0.0.1:$GAME_PORT"
@@ -109,11 +88,7 @@ check "the server is gone within 10 s of shutting down" within 10 gone
 echo "# removed after about $((SECONDS - start)) s"
 check "qstat no longer lists it" bash -c "! '$PEERS/run-qstat.sh' '$Q3PORT' list71 | grep -q '127.0.0.1:$GAME_PORT'"
 
-kill "$GLOU_PID"
-wait "$GLOU_PID"
-status=$?
-GLOU_PID=
-check "glou exits 0 on SIGTERM" test "$status" -eq 0
+stop_glou
 
 echo "q3master interop: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
