@@ -32,6 +32,7 @@ use tracing::{error, info, warn};
 pub use config::{Config, RawConfig, RawRoom};
 use hub::Hub;
 pub use q3master::{GameNames, Q3Config};
+pub use tw07master::Tw07Config;
 pub use wzlobby::WzConfig;
 
 /// The bound sockets of the configured listeners.
@@ -220,6 +221,7 @@ pub async fn run(
             master,
             checker,
             hub.clone(),
+            config.tw07.clone(),
             config.allow_private,
             front_stopped.clone(),
         ))

@@ -55,6 +55,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub q3master: RawQ3,
     #[serde(default)]
+    pub tw07master: RawTw07,
+    #[serde(default)]
     pub wzlobby: RawWz,
     #[serde(default)]
     pub accounts: RawAccounts,
@@ -181,6 +183,18 @@ pub struct RawListen {
     pub wzlobby: Option<String>,
 }
 
+/// `[tw07master]`: the Teeworlds 0.7 master protocol.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTw07 {
+    /// Heartbeats per second accepted from one IP address (bursts of four times as
+    /// many). Default 1.
+    pub heartbeat_rate: Option<f64>,
+    /// Response datagrams per second sent to one IP address (bursts of four times as
+    /// many). Default 16.
+    pub response_rate: Option<f64>,
+}
+
 /// `[wzlobby]`: the Warzone 2100 lobby.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -281,6 +295,7 @@ pub struct Config {
     pub tw07master: Option<SocketAddr>,
     pub wzlobby: Option<SocketAddr>,
     pub q3: crate::q3master::Q3Config,
+    pub tw07: crate::tw07master::Tw07Config,
     pub wz: crate::wzlobby::WzConfig,
     pub meta: Ggzmeta,
     pub federation: crate::federation::FederationConfig,
@@ -486,6 +501,18 @@ impl RawConfig {
                 self.listen.wzlobby.as_deref().unwrap_or(DEFAULT_WZLOBBY),
             )?,
             q3,
+            tw07: crate::tw07master::Tw07Config {
+                heartbeat_rate: rate(
+                    "tw07master.heartbeat_rate",
+                    self.tw07master.heartbeat_rate,
+                    1.0,
+                )?,
+                response_rate: rate(
+                    "tw07master.response_rate",
+                    self.tw07master.response_rate,
+                    16.0,
+                )?,
+            },
             wz: self.wzlobby.validate()?,
             meta,
             federation,

@@ -251,6 +251,7 @@ fn listing(r: &Report, caller: IpAddr, verified: bool) -> Listing {
         ("ruleset".to_string(), r.ruleset.clone()),
         ("patches".to_string(), r.patches.clone()),
         ("capability".to_string(), r.capability.clone()),
+        ("serverid".to_string(), r.serverid.clone()),
         ("freeciv_host".to_string(), r.host.clone()),
         (
             "glou_verified".to_string(),

@@ -41,10 +41,27 @@ const CHECK_INTERVAL: Duration = Duration::from_secs(1);
 const MAX_PENDING: usize = 16_384;
 const MAX_TRACKED: usize = 65_536;
 const LIST_LIMIT: usize = 100_000;
-/// Heartbeats, list requests and token requests per second per IP (bursts of 4×).
-const HEARTBEAT_RATE: f64 = 1.0;
-const RESPONSE_RATE: f64 = 8.0;
-const TOKEN_RATE: f64 = 8.0;
+
+/// Settings of the listener.
+#[derive(Clone, Debug)]
+pub struct Tw07Config {
+    /// Heartbeats per second per IP address (bursts of four times as many).
+    pub heartbeat_rate: f64,
+    /// Response datagrams (`lis2`, `siz2`, token replies) per second per IP address
+    /// (bursts of four times as many).
+    pub response_rate: f64,
+}
+
+impl Default for Tw07Config {
+    fn default() -> Self {
+        // A server heartbeats every 15 s; a client's list is 16 datagrams for 1,200
+        // servers.
+        Self {
+            heartbeat_rate: 1.0,
+            response_rate: 16.0,
+        }
+    }
+}
 
 /// A firewall check under way, by the heartbeat's source address.
 struct Check {
@@ -76,7 +93,6 @@ struct Master {
     listed: HashMap<SocketAddr, Listed>,
     heartbeats: RateLimiter<IpAddr>,
     responses: RateLimiter<IpAddr>,
-    token_requests: RateLimiter<IpAddr>,
     /// The `lis2` payloads, with the registry sequence number they were built at.
     list: Option<(u64, Arc<Vec<Vec<u8>>>)>,
 }
@@ -93,6 +109,7 @@ pub async fn serve(
     master: UdpSocket,
     checker: UdpSocket,
     hub: Arc<Hub>,
+    config: Tw07Config,
     allow_private: bool,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -108,9 +125,16 @@ pub async fn serve(
         peer_tokens: HashMap::new(),
         checks: HashMap::new(),
         listed: HashMap::new(),
-        heartbeats: RateLimiter::new(HEARTBEAT_RATE, HEARTBEAT_RATE * 4.0, MAX_TRACKED),
-        responses: RateLimiter::new(RESPONSE_RATE, RESPONSE_RATE * 4.0, MAX_TRACKED),
-        token_requests: RateLimiter::new(TOKEN_RATE, TOKEN_RATE * 4.0, MAX_TRACKED),
+        heartbeats: RateLimiter::new(
+            config.heartbeat_rate,
+            config.heartbeat_rate * 4.0,
+            MAX_TRACKED,
+        ),
+        responses: RateLimiter::new(
+            config.response_rate,
+            config.response_rate * 4.0,
+            MAX_TRACKED,
+        ),
         list: None,
     };
     let (master, checker) = (m.master.clone(), m.checker.clone());
@@ -203,7 +227,7 @@ impl Master {
         };
         match packet {
             Packet::TokenRequest { response_token } => {
-                if !self.token_requests.allow(peer.ip(), 1.0, self.hub.now()) {
+                if !self.responses.allow(peer.ip(), 1.0, self.hub.now()) {
                     return self.dropped("rate_limited");
                 }
                 self.remember_token(peer.ip(), response_token);
@@ -241,6 +265,9 @@ impl Master {
     async fn on_message(&mut self, message: Message, peer: SocketAddr, via: Via) {
         match (message, via) {
             (Message::GetCount, Via::Master) => {
+                if !self.responses.allow(peer.ip(), 1.0, self.hub.now()) {
+                    return self.dropped("rate_limited");
+                }
                 let count = u16::try_from(self.listed.len()).unwrap_or(u16::MAX);
                 self.send(Via::Master, peer, &Message::Count(count).encode())
                     .await;
@@ -442,7 +469,6 @@ impl Master {
         let now = self.hub.now();
         self.heartbeats.prune(now);
         self.responses.prune(now);
-        self.token_requests.prune(now);
         let listed = &mut self.listed;
         self.hub.read(|reg| {
             listed.retain(|_, l| reg.get(l.id).is_some_and(|e| e.source == Source::Tw07))

@@ -42,7 +42,11 @@ pub fn listing(addr: SocketAddr, info: Option<&ServerInfo>) -> Listing {
         game: GAME.into(),
         kind: "server".into(),
         address: addr.to_string(),
-        name: clean(&info.name),
+        name: clean(if info.name.is_empty() {
+            &info.hostname
+        } else {
+            &info.name
+        }),
         map: clean(&info.map),
         players: count(humans),
         max_players: u32::try_from(info.max_clients).unwrap_or(0).min(4096),
