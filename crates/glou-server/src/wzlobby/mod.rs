@@ -8,14 +8,16 @@
 
 mod translate;
 
+use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use glou_core::{EntryId, Filter, Listing, Query, Sort, Source};
 use glou_proto::wzlobby::{self, Command, Decoder, GameStruct, ListReply, Status};
+use parking_lot::Mutex;
 use rand::Rng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -46,6 +48,8 @@ impl Default for WzConfig {
 
 /// Most connections at once; more wait in the kernel's backlog.
 const MAX_CONNECTIONS: usize = 10_000;
+/// Most connections at once from one IP address; more are closed at once.
+const MAX_PER_IP: usize = 64;
 /// How long one reply may take to write before the peer is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -55,6 +59,42 @@ struct Lobby {
     allow_private: bool,
     /// The next game id; ids are unique for the process.
     next_id: AtomicU32,
+    /// Open connections per IP address.
+    per_ip: Mutex<HashMap<IpAddr, usize>>,
+}
+
+impl Lobby {
+    fn dropped(&self, reason: &'static str) {
+        self.hub
+            .metrics
+            .dropped
+            .get_or_create(&DropLabels {
+                listener: "wzlobby",
+                reason,
+            })
+            .inc();
+    }
+
+    /// Counts a connection from `ip`; `false` when it already has too many.
+    fn admit(&self, ip: IpAddr) -> bool {
+        let mut per_ip = self.per_ip.lock();
+        let open = per_ip.entry(ip).or_default();
+        if *open >= MAX_PER_IP {
+            return false;
+        }
+        *open += 1;
+        true
+    }
+
+    fn release(&self, ip: IpAddr) {
+        let mut per_ip = self.per_ip.lock();
+        if let Some(open) = per_ip.get_mut(&ip) {
+            *open -= 1;
+            if *open == 0 {
+                per_ip.remove(&ip);
+            }
+        }
+    }
 }
 
 /// Serves the listener until `stop` turns true.
@@ -73,6 +113,7 @@ pub async fn serve(
         config,
         allow_private,
         next_id: AtomicU32::new(rand::rng().random_range(1..1 << 24)),
+        per_ip: Mutex::default(),
     });
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     let gauge = lobby
@@ -99,11 +140,16 @@ pub async fn serve(
             },
             () = crate::stopped(stop.clone()) => return,
         };
+        let peer = SocketAddr::new(peer.ip().to_canonical(), peer.port());
+        if !lobby.admit(peer.ip()) {
+            debug!(%peer, "wzlobby: too many connections from this address");
+            lobby.dropped("too_many_connections");
+            continue;
+        }
         let _ = stream.set_nodelay(true);
         let (lobby, stop, gauge) = (lobby.clone(), stop.clone(), gauge.clone());
         gauge.inc();
         tokio::spawn(async move {
-            let peer = SocketAddr::new(peer.ip().to_canonical(), peer.port());
             let mut session = Session {
                 lobby: &lobby,
                 peer,
@@ -114,6 +160,7 @@ pub async fn serve(
                 debug!(%peer, error = %e, "wzlobby connection closed");
             }
             session.unlist();
+            lobby.release(peer.ip());
             gauge.dec();
             drop(permit);
         });
@@ -298,15 +345,7 @@ impl Session<'_> {
     }
 
     fn dropped(&self, reason: &'static str) {
-        self.lobby
-            .hub
-            .metrics
-            .dropped
-            .get_or_create(&DropLabels {
-                listener: "wzlobby",
-                reason,
-            })
-            .inc();
+        self.lobby.dropped(reason);
     }
 }
 

@@ -201,3 +201,27 @@ async fn a_silent_connection_is_closed_after_the_idle_timeout() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn one_address_holds_at_most_64_connections() {
+    let s = TestServer::start().await;
+    let mut open = Vec::new();
+    for _ in 0..64 {
+        open.push(TcpStream::connect(s.wz.unwrap()).await.unwrap());
+    }
+    // The 65th is closed at once; the others still answer.
+    let mut extra = TcpStream::connect(s.wz.unwrap()).await.unwrap();
+    assert!(read_to_end(&mut extra).await.is_empty());
+    open[0].write_all(b"gaId\0").await.unwrap();
+    read_exact(&mut open[0], 4).await;
+    // Closing one makes room again.
+    open.pop();
+    eventually("a connection is free again", async || {
+        let mut again = TcpStream::connect(s.wz.unwrap()).await.unwrap();
+        again.write_all(b"gaId\0").await.is_ok()
+            && tokio::time::timeout(Duration::from_secs(1), again.read_exact(&mut [0u8; 4]))
+                .await
+                .is_ok_and(|r| r.is_ok())
+    })
+    .await;
+}
