@@ -14,6 +14,8 @@ mod registry;
 mod stats;
 mod subscribe;
 mod tables;
+mod tw07;
+mod wz;
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -37,6 +39,10 @@ pub(crate) enum BenchCommand {
     Tables(tables::TablesArgs),
     /// Time listing changes across federated Glou servers: announce on the first node, watch the others
     Federation(federation::FederationArgs),
+    /// Load any Teeworlds 0.7 master: simulated game servers, firewall checks, server lists
+    Tw07(tw07::Tw07Args),
+    /// Load any Warzone 2100 lobby: simulated hosts, game updates, game lists
+    Wz(wz::WzArgs),
 }
 
 pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
@@ -49,6 +55,8 @@ pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Ggzmeta(args) => ggzmeta::run(args).await,
         BenchCommand::Tables(args) => tables::run(args).await,
         BenchCommand::Federation(args) => federation::run(args).await,
+        BenchCommand::Tw07(args) => tw07::run(args).await,
+        BenchCommand::Wz(args) => wz::run(args).await,
     }
 }
 
