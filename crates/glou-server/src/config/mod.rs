@@ -205,6 +205,9 @@ pub struct RawWz {
     /// Seconds a connection may stay silent before it is closed (hosts send `keep`
     /// every 25 s). Default 90.
     pub idle_timeout: Option<f64>,
+    /// Most connections at once from one IP address; more are closed at once.
+    /// Default 64.
+    pub max_connections_per_address: Option<usize>,
 }
 
 impl RawWz {
@@ -220,6 +223,11 @@ impl RawWz {
         Ok(crate::wzlobby::WzConfig {
             motd,
             idle_timeout: seconds("wzlobby.idle_timeout", self.idle_timeout, 90.0)?,
+            max_per_address: positive(
+                "wzlobby.max_connections_per_address",
+                self.max_connections_per_address,
+                defaults.max_per_address,
+            )?,
         })
     }
 }

@@ -87,8 +87,9 @@ struct Master {
     allow_private: bool,
     /// The key of Glou's tokens.
     secret: RandomState,
-    /// The latest token each peer IP gave.
-    peer_tokens: HashMap<IpAddr, Token>,
+    /// The latest token each peer gave. By address and port: every game server
+    /// process has a token of its own, and several may share an IP.
+    peer_tokens: HashMap<SocketAddr, Token>,
     checks: HashMap<SocketAddr, Check>,
     listed: HashMap<SocketAddr, Listed>,
     heartbeats: RateLimiter<IpAddr>,
@@ -189,23 +190,28 @@ impl Master {
         token == self.token_in(ip, period) || token == self.token_in(ip, period.saturating_sub(1))
     }
 
-    fn remember_token(&mut self, ip: IpAddr, token: Token) {
+    fn remember_token(&mut self, peer: SocketAddr, token: Token) {
         if token == Token::NONE {
             return;
         }
-        if self.peer_tokens.len() >= MAX_TRACKED && !self.peer_tokens.contains_key(&ip) {
+        if self.peer_tokens.len() >= MAX_TRACKED && !self.peer_tokens.contains_key(&peer) {
             // Every packet carries its sender's token: forgetting costs nothing lasting.
             self.peer_tokens.clear();
         }
-        self.peer_tokens.insert(ip, token);
+        self.peer_tokens.insert(peer, token);
     }
 
+    /// The latest token `peer` gave, or "unknown".
+    fn peer_token(&self, peer: SocketAddr) -> Token {
+        self.peer_tokens.get(&peer).copied().unwrap_or(Token::NONE)
+    }
+
+    /// Sends `payload` to `to`, addressed with its latest token.
     async fn send(&self, via: Via, to: SocketAddr, payload: &[u8]) {
-        let peer = self
-            .peer_tokens
-            .get(&to.ip())
-            .copied()
-            .unwrap_or(Token::NONE);
+        self.send_with(via, to, self.peer_token(to), payload).await;
+    }
+
+    async fn send_with(&self, via: Via, to: SocketAddr, peer: Token, payload: &[u8]) {
         let datagram = tw07::connless(peer, self.token(to.ip()), payload);
         let socket = match via {
             Via::Master => &self.master,
@@ -230,7 +236,7 @@ impl Master {
                 if !self.responses.allow(peer.ip(), 1.0, self.hub.now()) {
                     return self.dropped("rate_limited");
                 }
-                self.remember_token(peer.ip(), response_token);
+                self.remember_token(peer, response_token);
                 let reply = tw07::token_reply(response_token, self.token(peer.ip()));
                 let socket = if via == Via::Master {
                     &self.master
@@ -244,7 +250,7 @@ impl Master {
                 response_token,
             } => {
                 if self.accepts(peer.ip(), token) {
-                    self.remember_token(peer.ip(), response_token);
+                    self.remember_token(peer, response_token);
                 }
             }
             Packet::OtherControl { .. } => self.dropped("unexpected"),
@@ -256,7 +262,7 @@ impl Master {
                 if !self.accepts(peer.ip(), token) {
                     return self.dropped("wrong_token");
                 }
-                self.remember_token(peer.ip(), response_token);
+                self.remember_token(peer, response_token);
                 self.on_message(message, peer, via).await;
             }
         }
@@ -340,9 +346,12 @@ impl Master {
         });
         for (addr, target) in due {
             match target {
+                // The advertised port is the same process behind a NAT: its token
+                // is the one the heartbeat carried.
                 Some(target) => {
-                    self.send(Via::Checker, target, &Message::FwCheck.encode())
-                        .await
+                    let token = self.peer_token(addr);
+                    let check = Message::FwCheck.encode();
+                    self.send_with(Via::Checker, target, token, &check).await
                 }
                 None => {
                     debug!(%addr, "tw07master: firewall check failed");
@@ -357,12 +366,16 @@ impl Master {
     /// `fw!!` on the checker: the server is reachable at `peer`; list it, tell it, and
     /// ask for its info.
     async fn on_checked(&mut self, peer: SocketAddr) {
-        let Some(key) = self
-            .checks
-            .iter()
-            .find(|(addr, c)| **addr == peer || c.alt == peer)
-            .map(|(addr, _)| *addr)
-        else {
+        // Mostly the heartbeat's own address; the advertised port behind a NAT otherwise.
+        let key = if self.checks.contains_key(&peer) {
+            Some(peer)
+        } else {
+            self.checks
+                .iter()
+                .find(|(_, c)| c.alt == peer)
+                .map(|(addr, _)| *addr)
+        };
+        let Some(key) = key else {
             return self.dropped("unexpected");
         };
         self.checks.remove(&key);

@@ -35,6 +35,8 @@ pub struct WzConfig {
     pub motd: String,
     /// A connection silent for this long is closed (and its game removed).
     pub idle_timeout: Duration,
+    /// Most connections at once from one IP address; more are closed at once.
+    pub max_per_address: usize,
 }
 
 impl Default for WzConfig {
@@ -42,14 +44,13 @@ impl Default for WzConfig {
         Self {
             motd: "Welcome to Glou, the open game lounge.".into(),
             idle_timeout: Duration::from_secs(90),
+            max_per_address: 64,
         }
     }
 }
 
 /// Most connections at once; more wait in the kernel's backlog.
 const MAX_CONNECTIONS: usize = 10_000;
-/// Most connections at once from one IP address; more are closed at once.
-const MAX_PER_IP: usize = 64;
 /// How long one reply may take to write before the peer is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -79,7 +80,7 @@ impl Lobby {
     fn admit(&self, ip: IpAddr) -> bool {
         let mut per_ip = self.per_ip.lock();
         let open = per_ip.entry(ip).or_default();
-        if *open >= MAX_PER_IP {
+        if *open >= self.config.max_per_address {
             return false;
         }
         *open += 1;

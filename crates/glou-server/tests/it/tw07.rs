@@ -261,3 +261,25 @@ async fn packets_without_the_right_token_are_dropped() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn servers_sharing_an_ip_are_each_addressed_with_their_own_token() {
+    let s = TestServer::start().await;
+    let master = s.tw07.unwrap();
+    let mut a = Peer::new(0x1111_1111).await;
+    let mut b = Peer::new(0x2222_2222).await;
+    a.handshake(master).await;
+    let port = a.addr().port();
+    a.send(master, a.master, &Message::Heartbeat { port }).await;
+    // A misses its first check; meanwhile B, on the same IP, talks to the master.
+    assert_eq!(a.message().await.0, Message::FwCheck);
+    b.handshake(master).await;
+    b.send(master, b.master, &Message::GetCount).await;
+    assert!(matches!(b.message().await.0, Message::Count(_)));
+    // The retry still carries A's token (`message` checks it).
+    s.advance(1);
+    let (check, checker_token, checker) = a.message().await;
+    assert_eq!(check, Message::FwCheck);
+    a.send(checker, checker_token, &Message::FwResponse).await;
+    assert_eq!(a.message().await.0, Message::FwOk);
+}

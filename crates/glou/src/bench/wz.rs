@@ -34,8 +34,9 @@ pub(crate) struct WzArgs {
     ///
     /// The lobby must accept games from loopback hosts. Glou: `glou serve
     /// --allow-private`. Glou also admits at most 64 connections at once from one
-    /// address (and lists at most `[registry]` `max_per_address` games from one, 256 by
-    /// default): keep `--hosts` / `--addresses` and `--queries-concurrency` within 64.
+    /// address (`[wzlobby]` `max_connections_per_address`) and lists at most
+    /// `[registry]` `max_per_address` games from one (256 by default): keep `--hosts` /
+    /// `--addresses` and `--queries-concurrency` within those.
     #[arg(long, default_value = "127.0.0.1:9990")]
     target: SocketAddr,
     /// Simulated hosts, one lobby connection and one game-port listener each; at most
