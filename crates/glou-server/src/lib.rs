@@ -15,6 +15,7 @@ mod metrics;
 pub mod presence;
 mod q3master;
 mod render;
+mod text;
 mod tw07master;
 mod wzlobby;
 

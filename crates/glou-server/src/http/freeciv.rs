@@ -25,6 +25,7 @@ use tracing::{debug, info};
 use super::admission::is_public;
 use super::{App, PeerAddr};
 use crate::metrics::DropLabels;
+use crate::text::clean;
 
 /// Largest request body: a report of a 512-player game fits.
 pub const MAX_BODY: usize = 1 << 20;
@@ -271,24 +272,24 @@ fn listing(r: &Report, caller: IpAddr, verified: bool) -> Listing {
         game: GAME.into(),
         kind: "server".into(),
         address: SocketAddr::new(caller, r.port).to_string(),
-        name: clip(&name, 128),
+        name: clean(&name, 128),
         map: String::new(),
         players: r.humans.unwrap_or(0).min(4096),
         max_players: r.max_players().unwrap_or(0).min(4096),
         bots: u32::try_from(ais).unwrap_or(0).min(4096),
         password: false,
-        version: clip(&r.version, 128),
-        protocol: clip(&mandatory(&r.capability), 128),
+        version: clean(&r.version, 128),
+        protocol: clean(&mandatory(&r.capability), 128),
         rules: rules
             .into_iter()
-            .map(|(k, v)| (clip(&k, 64), clip(&v, 256)))
+            .map(|(k, v)| (clean(&k, 64), clean(&v, 256)))
             .take(60)
             .collect(),
         player_list: r
             .players
             .iter()
             .map(|p| Player {
-                name: clip(&p.leader, 128),
+                name: clean(&p.leader, 128),
                 score: 0,
                 ping: 0,
             })
@@ -328,18 +329,6 @@ fn mandatory(capability: &str) -> String {
         .filter_map(|c| c.strip_prefix('+'))
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// Control characters out, at most `max` bytes (on a character boundary).
-fn clip(s: &str, max: usize) -> String {
-    let mut out = String::new();
-    for c in s.chars().filter(|c| !c.is_control()) {
-        if out.len() + c.len_utf8() > max {
-            break;
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn ok(body: &'static str) -> Response {

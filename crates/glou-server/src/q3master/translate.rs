@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use glou_core::{Entry, Listing, ListingPatch, Player};
 use glou_proto::q3master::{self, GetServers, Info};
 
+use crate::text::clean;
+
 /// Which Glou game a `(gamename, protocol)` pair is: a configured name, else the
 /// game name made into an identifier (`Xonotic` → `xonotic`).
 #[derive(Clone, Debug, Default)]
@@ -175,18 +177,6 @@ fn strip_colors(s: &str) -> String {
         } else {
             out.push(c);
         }
-    }
-    out
-}
-
-/// Control characters out, length bounded (on a character boundary).
-fn clean(s: &str, max: usize) -> String {
-    let mut out = String::new();
-    for c in s.chars().filter(|c| !c.is_control()) {
-        if out.len() + c.len_utf8() > max {
-            break;
-        }
-        out.push(c);
     }
     out
 }

@@ -6,8 +6,13 @@ use std::net::SocketAddr;
 use glou_core::{Listing, Player};
 use glou_proto::tw07::{self, ServerInfo};
 
+use crate::text::clean;
+
 /// The Glou game of every Teeworlds 0.7 listing.
 pub const GAME: &str = "teeworlds";
+/// Longest name, map or version, and rule value, a listing takes (`ListingLimits`).
+const MAX_TEXT: usize = 128;
+const MAX_RULE: usize = 256;
 
 /// The listing of a server reachable at `addr`, with what its info says (a server
 /// just checked and not yet asked has only its address).
@@ -30,36 +35,39 @@ pub fn listing(addr: SocketAddr, info: Option<&ServerInfo>) -> Listing {
         .filter(|c| c.player_flags & tw07::PLAYER_FLAG_SPECTATOR != 0)
         .count();
     let mut rules = vec![
-        ("gametype".to_string(), clean(&info.gametype)),
+        ("gametype".to_string(), clean(&info.gametype, MAX_RULE)),
         ("skill".to_string(), info.skill.to_string()),
         ("player_slots".to_string(), info.max_players.to_string()),
         ("spectators".to_string(), spectators.to_string()),
     ];
     if !info.hostname.is_empty() {
-        rules.push(("hostname".to_string(), clean(&info.hostname)));
+        rules.push(("hostname".to_string(), clean(&info.hostname, MAX_RULE)));
     }
     Listing {
         game: GAME.into(),
         kind: "server".into(),
         address: addr.to_string(),
-        name: clean(if info.name.is_empty() {
-            &info.hostname
-        } else {
-            &info.name
-        }),
-        map: clean(&info.map),
+        name: clean(
+            if info.name.is_empty() {
+                &info.hostname
+            } else {
+                &info.name
+            },
+            MAX_TEXT,
+        ),
+        map: clean(&info.map, MAX_TEXT),
         players: count(humans),
         max_players: u32::try_from(info.max_clients).unwrap_or(0).min(4096),
         bots: count(bots),
         password: info.flags & tw07::SERVER_FLAG_PASSWORD != 0,
-        version: clean(&info.version),
+        version: clean(&info.version, MAX_TEXT),
         protocol: "0.7".into(),
         rules,
         player_list: info
             .clients
             .iter()
             .map(|c| Player {
-                name: clean(&c.name),
+                name: clean(&c.name, MAX_TEXT),
                 score: i64::from(c.score),
                 ping: 0,
             })
@@ -69,11 +77,6 @@ pub fn listing(addr: SocketAddr, info: Option<&ServerInfo>) -> Listing {
 
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX).min(4096)
-}
-
-/// Control characters out (the codec bounds the lengths).
-fn clean(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).collect()
 }
 
 #[cfg(test)]
@@ -126,5 +129,22 @@ mod tests {
         let l = listing("192.0.2.1:8303".parse().unwrap(), None);
         assert_eq!(l.address, "192.0.2.1:8303");
         assert!(l.name.is_empty());
+    }
+
+    #[test]
+    fn long_text_is_cut_to_what_a_listing_takes() {
+        let info = ServerInfo {
+            name: "n".repeat(256),
+            map: "m".repeat(256),
+            gametype: "g".repeat(256),
+            clients: vec![ClientInfo {
+                name: "c".repeat(256),
+                ..ClientInfo::default()
+            }],
+            ..ServerInfo::default()
+        };
+        let l = listing("192.0.2.1:8303".parse().unwrap(), Some(&info));
+        assert_eq!(l.name.len(), 128);
+        glou_core::ListingLimits::default().check(&l).unwrap();
     }
 }

@@ -8,8 +8,13 @@ use std::net::{IpAddr, SocketAddr};
 use glou_core::Listing;
 use glou_proto::wzlobby::{GameStruct, SessionDesc};
 
+use crate::text::clean;
+
 /// The Glou game of every Warzone 2100 listing.
 pub const GAME: &str = "warzone2100";
+/// Longest name, map or version, and rule value, a listing takes (`ListingLimits`).
+const MAX_TEXT: usize = 128;
+const MAX_RULE: usize = 256;
 
 /// Rules a GAMESTRUCT fills (besides the listing's own fields).
 const HOST: &str = "host";
@@ -37,20 +42,20 @@ pub fn listing(game: &GameStruct, ip: IpAddr) -> Listing {
         (PLATFORM, &platform(game.future3)),
     ] {
         if !value.is_empty() {
-            rules.push((key.to_string(), clean(value)));
+            rules.push((key.to_string(), clean(value, MAX_RULE)));
         }
     }
     Listing {
         game: GAME.into(),
         kind: "server".into(),
         address: SocketAddr::new(ip, game.host_port).to_string(),
-        name: clean(&game.name),
-        map: clean(&game.mapname),
+        name: clean(&game.name, MAX_TEXT),
+        map: clean(&game.mapname, MAX_TEXT),
         players: count(d.dw_current_players),
         max_players: count(d.dw_max_players),
         bots: 0,
         password: game.private_game != 0,
-        version: clean(&game.versionstring),
+        version: clean(&game.versionstring, MAX_TEXT),
         protocol: format!("{}.{}", game.game_version_major, game.game_version_minor),
         rules,
         player_list: Vec::new(),
@@ -125,11 +130,6 @@ fn platform_code(text: &str) -> u32 {
     text.bytes()
         .take(4)
         .fold(0, |code, b| (code << 8) | u32::from(b))
-}
-
-/// Control characters out (the lengths are bounded by the GAMESTRUCT's fields).
-fn clean(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).collect()
 }
 
 #[cfg(test)]
