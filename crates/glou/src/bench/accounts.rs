@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 use super::Target;
 use super::listing::MAX_COUNTED_PHASE;
+use super::lock;
 use super::pool::{self, Pool};
 use super::procstat::{CpuProbe, TICKS_PER_SEC};
 use super::stats::{Recorder, print_header};
@@ -228,10 +229,6 @@ pub(crate) async fn run(args: AccountsArgs) -> anyhow::Result<()> {
     let rec = pool::run(b.pool(None), &b, report).await;
     b.report(&probe, "report", rec, json!({ "game": GAME }));
     Ok(())
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Bench {

@@ -56,7 +56,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail, ensure};
@@ -72,6 +72,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::Target;
 use super::listing::send;
+use super::lock;
 use super::pool::{self, Pool};
 use super::procstat::CpuProbe;
 use super::stats::{Recorder, print_header, report};
@@ -420,10 +421,6 @@ fn flag(rec: &mut Recorder, count: u64, why: impl FnOnce() -> String) {
         rec.errors += count;
         rec.first_error.get_or_insert_with(why);
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Fed {

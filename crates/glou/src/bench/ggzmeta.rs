@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail, ensure};
@@ -20,6 +20,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
+use super::lock;
 use super::pool::{self, Pool};
 use super::procstat::{CpuProbe, TICKS_PER_SEC};
 use super::stats::{Recorder, print_header};
@@ -347,10 +348,6 @@ fn snippet(reply: &[u8]) -> String {
     let end = reply.len().min(120);
     let more = if reply.len() > end { "…" } else { "" };
     format!("{:?}{more}", String::from_utf8_lossy(&reply[..end]))
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Expect {

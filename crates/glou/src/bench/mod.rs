@@ -17,7 +17,8 @@ mod tables;
 mod tw07;
 mod wz;
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Mutex, MutexGuard};
 
 use anyhow::{Context, bail};
 
@@ -57,6 +58,35 @@ pub(crate) async fn run(cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Federation(args) => federation::run(args).await,
         BenchCommand::Tw07(args) => tw07::run(args).await,
         BenchCommand::Wz(args) => wz::run(args).await,
+    }
+}
+
+/// Locks a mutex of the bench's own bookkeeping; a worker that panicked with it held
+/// has already been counted as failed, so what it left is still used.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Refuses a target that is not a port on an IPv4 loopback address: the simulated game
+/// servers need addresses of their own (127.0.0.2, 127.0.0.3…), which IPv6's single
+/// loopback address cannot give.
+pub(crate) fn check_loopback_v4(target: SocketAddr) -> anyhow::Result<()> {
+    match target.ip() {
+        _ if target.port() == 0 => bail!("target: expected a port, got {target}"),
+        IpAddr::V4(ip) if ip.is_loopback() => Ok(()),
+        IpAddr::V6(ip) if ip.is_loopback() => bail!(
+            "target: IPv6 has a single loopback address, so the simulated peers could not \
+             have addresses of their own: use 127.0.0.1"
+        ),
+        ip => bail!("target: the bench only loads loopback addresses, got {ip}"),
+    }
+}
+
+/// An IPv4 address and port as one sortable number (`None` for IPv6), to compare lists.
+pub(crate) fn addr_key(addr: &SocketAddr) -> Option<u64> {
+    match addr {
+        SocketAddr::V4(a) => Some(u64::from(a.ip().to_bits()) << 16 | u64::from(a.port())),
+        SocketAddr::V6(_) => None,
     }
 }
 
@@ -112,6 +142,18 @@ impl Target {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn simulated_peers_need_an_ipv4_loopback_target() {
+        let ok = |target: &str| check_loopback_v4(target.parse().unwrap()).is_ok();
+        assert!(ok("127.0.0.1:8283") && ok("127.3.0.1:27950"));
+        for bad in ["10.0.0.1:8283", "[::1]:8283", "127.0.0.1:0", "0.0.0.0:8283"] {
+            assert!(!ok(bad), "{bad}");
+        }
+        let a: SocketAddr = "127.0.0.2:7".parse().unwrap();
+        assert_eq!(addr_key(&a), Some((0x7f00_0002 << 16) | 7));
+        assert_eq!(addr_key(&"[::1]:7".parse().unwrap()), None);
+    }
 
     #[test]
     fn only_loopback_targets() {

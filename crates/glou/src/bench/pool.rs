@@ -3,10 +3,11 @@
 //! itself to `rate / concurrency` per second; all stop at the count or the deadline.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::lock;
 use super::stats::Recorder;
 
 /// Time an operation may run past the deadline before it is abandoned.
@@ -88,4 +89,24 @@ where
         }
     }
     total
+}
+
+/// As [`run`], but with the latencies the operations record themselves in `exact`
+/// (when what is timed is a part of the operation, e.g. heartbeat → answer); the
+/// operations record exactly when they return `Ok`, so the counts agree.
+pub(crate) async fn run_exact<C, F, Fut>(
+    pool: Pool,
+    ctx: &Arc<C>,
+    exact: fn(&C) -> &Mutex<Recorder>,
+    op: F,
+) -> Recorder
+where
+    C: Send + Sync + 'static,
+    F: Fn(Arc<C>, u64) -> Fut + Copy + Send + 'static,
+    Fut: Future<Output = anyhow::Result<u64>> + Send + 'static,
+{
+    *lock(exact(ctx)) = Recorder::new();
+    let mut rec = run(pool, ctx, op).await;
+    rec.latency_us = std::mem::replace(&mut *lock(exact(ctx)), Recorder::new()).latency_us;
+    rec
 }

@@ -4,9 +4,9 @@
 //! the whole list has arrived. The wire format is `glou_proto::q3master`; pacing and
 //! printing are `pool.rs` and `stats.rs`. It does not answer `getstatus` (no players).
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
@@ -20,6 +20,7 @@ use tokio::task::JoinSet;
 use super::pool::{self, Pool};
 use super::procstat::{CpuProbe, TICKS_PER_SEC, open_file_limits};
 use super::stats::{Recorder, print_header};
+use super::{addr_key, check_loopback_v4, lock};
 
 /// Flags of `glou bench q3`. `--target` says how to make the master accept the load.
 #[derive(clap::Args, Debug)]
@@ -97,14 +98,14 @@ struct Q3Bench {
     exact: Mutex<Recorder>,
     /// Idle query sockets; a worker takes one per `getservers`.
     clients: Mutex<Vec<UdpSocket>>,
-    /// The [`key`]s of the servers a full list must hold, once the heartbeat phase is over.
+    /// The [`addr_key`]s of the servers a full list must hold, once the heartbeat phase is over.
     expected: OnceLock<Vec<u64>>,
     /// Datagrams of the complete lists.
     datagrams: AtomicU64,
 }
 
 pub(crate) async fn run(args: Q3Args) -> anyhow::Result<()> {
-    check_target(args.target)?;
+    check_loopback_v4(args.target)?;
     let (b, mut tasks) = start(args).await?;
     let a = &b.args;
     let probe = b.probe();
@@ -223,19 +224,6 @@ async fn start(args: Q3Args) -> anyhow::Result<(Arc<Q3Bench>, JoinSet<()>)> {
     Ok((Arc::new(b), tasks))
 }
 
-/// Refuses any master but an IPv4 loopback one.
-fn check_target(target: SocketAddr) -> anyhow::Result<()> {
-    match target.ip() {
-        _ if target.port() == 0 => bail!("target: expected a port, got {target}"),
-        IpAddr::V4(ip) if ip.is_loopback() => Ok(()),
-        IpAddr::V6(ip) if ip.is_loopback() => bail!(
-            "target: IPv6 has a single loopback address, so the simulated servers could not \
-             have addresses of their own, and `getservers` lists IPv4 only: use 127.0.0.1"
-        ),
-        ip => bail!("target: the bench only loads loopback addresses, got {ip}"),
-    }
-}
-
 /// A UDP socket on `ip` at a port the kernel chooses, connected to the master (so that
 /// only the master's datagrams arrive).
 async fn bind(ip: Ipv4Addr, master: SocketAddr) -> anyhow::Result<UdpSocket> {
@@ -306,26 +294,14 @@ fn info(i: u32, challenge: String) -> Info {
     Info(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }
 
-/// An IPv4 address and port as one number, cheap to look up (the bench shares the CPU).
-fn key(addr: &SocketAddr) -> Option<u64> {
-    match addr {
-        SocketAddr::V4(a) => Some(u64::from(a.ip().to_bits()) << 16 | u64::from(a.port())),
-        SocketAddr::V6(_) => None,
-    }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl Q3Bench {
-    /// The [`key`]s of the servers that completed a cycle, hence should be listed, sorted.
+    /// The [`addr_key`]s of the servers that completed a cycle, hence should be listed, sorted.
     fn answered(&self) -> Vec<u64> {
         let done = self
             .sims
             .iter()
             .filter(|s| s.answered.load(Ordering::Relaxed));
-        let mut keys: Vec<u64> = done.filter_map(|s| key(&s.addr)).collect();
+        let mut keys: Vec<u64> = done.filter_map(|s| addr_key(&s.addr)).collect();
         keys.sort_unstable();
         keys
     }
@@ -346,17 +322,13 @@ impl Q3Bench {
         count: Option<u64>,
         run_for: Duration,
     ) -> Recorder {
-        *lock(&self.exact) = Recorder::new();
         let pool = Pool {
             concurrency: self.args.concurrency.min(u64::from(self.args.servers)) as usize,
             rate,
             count,
             deadline: Instant::now() + run_for,
         };
-        let mut rec = pool::run(pool, self, cycle).await;
-        // `cycle` records exactly when it returns `Ok`, so the counts agree.
-        rec.latency_us = std::mem::replace(&mut *lock(&self.exact), Recorder::new()).latency_us;
-        rec
+        pool::run_exact(pool, self, |b| &b.exact, cycle).await
     }
 }
 
@@ -436,7 +408,7 @@ async fn list(b: &Q3Bench, socket: &UdpSocket) -> anyhow::Result<u64> {
         };
         datagrams += 1;
         entries += addrs.len() as u64;
-        let ours_here = addrs.iter().filter_map(key);
+        let ours_here = addrs.iter().filter_map(addr_key);
         ours += ours_here
             .filter(|k| expected.binary_search(k).is_ok())
             .count();
@@ -468,14 +440,5 @@ mod tests {
         assert_eq!(info.get("challenge"), Some("abc"));
         assert_eq!(info.get("clients"), Some("2"));
         assert_eq!(info.get("gamename"), Some("Quake3Arena"));
-    }
-
-    #[test]
-    fn only_ipv4_loopback_targets() {
-        let ok = |target: &str| check_target(target.parse().unwrap()).is_ok();
-        assert!(ok("127.0.0.1:27950") && ok("127.3.0.1:27950"));
-        for bad in ["10.0.0.1:27950", "[::1]:27950", "127.0.0.1:0"] {
-            assert!(!ok(bad), "{bad}");
-        }
     }
 }

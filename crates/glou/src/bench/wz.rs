@@ -9,7 +9,7 @@
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail, ensure};
@@ -26,6 +26,7 @@ use tokio::time::timeout;
 use super::pool::{self, Pool};
 use super::procstat::{CpuProbe, TICKS_PER_SEC, open_file_limits};
 use super::stats::{Recorder, print_header};
+use super::{check_loopback_v4, lock};
 
 /// Flags of `glou bench wz`. `--target` says how to make the lobby accept the load.
 #[derive(clap::Args, Debug)]
@@ -142,7 +143,7 @@ struct WzBench {
 }
 
 pub(crate) async fn run(args: WzArgs) -> anyhow::Result<()> {
-    super::tw07::check_target(args.target)?;
+    check_loopback_v4(args.target)?;
     let (b, mut tasks) = start(args).await?;
     let a = &b.args;
     let probe = b.probe();
@@ -334,10 +335,6 @@ async fn game_port(listener: TcpListener, slot: Arc<Slot>, probes: Arc<AtomicU64
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Players of host `i` at update `round`: a different count each round.
 fn players(i: u32, round: u64) -> i32 {
     ((u64::from(i) + round) % (MAX_PLAYERS as u64 + 1)) as i32
@@ -405,7 +402,6 @@ impl WzBench {
         F: Fn(Arc<Self>, u64) -> Fut + Copy + Send + 'static,
         Fut: Future<Output = anyhow::Result<u64>> + Send + 'static,
     {
-        *lock(&self.exact) = Recorder::new();
         let hosts = self.live.get().map_or(self.slots.len(), Vec::len) as u64;
         let pool = Pool {
             concurrency: self.args.concurrency.min(hosts) as usize,
@@ -413,10 +409,7 @@ impl WzBench {
             count,
             deadline: Instant::now() + run_for,
         };
-        let mut rec = pool::run(pool, self, op).await;
-        // The ops record exactly when they return `Ok`, so the counts agree.
-        rec.latency_us = std::mem::replace(&mut *lock(&self.exact), Recorder::new()).latency_us;
-        rec
+        pool::run_exact(pool, self, |b| &b.exact, op).await
     }
 
     /// Checks a list against [`WzBench::expected`]: every live host's game once, as

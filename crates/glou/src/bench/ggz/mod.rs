@@ -10,7 +10,7 @@ pub(super) mod line;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail, ensure};
@@ -20,6 +20,7 @@ use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
 
 use self::client::Control;
+pub(super) use super::lock;
 use super::procstat::{CpuProbe, TICKS_PER_SEC, open_file_limits, rss_kib};
 use super::stats::{Recorder, print_header};
 
@@ -318,10 +319,6 @@ impl Shared {
         self.received.fetch_add(1, Ordering::Relaxed);
         lock(&self.latency[i as usize % SHARDS]).record_us(us);
     }
-}
-
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Refuses any server but a loopback one.

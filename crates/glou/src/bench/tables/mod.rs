@@ -22,7 +22,8 @@ use tokio::task::JoinSet;
 
 use super::ggz::client::{Conn, LOGIN_TIMEOUT, logout, result};
 use super::ggz::line::{Line, attr};
-use super::ggz::{MAX_NAME_LEN, check_target, lock, name, name_base};
+use super::ggz::{MAX_NAME_LEN, check_target, name, name_base};
+use super::lock;
 use super::procstat::{CpuProbe, TICKS_PER_SEC, open_file_limits};
 use super::stats::{Recorder, print_header};
 

@@ -16,7 +16,7 @@ use tokio::time::{sleep_until, timeout_at};
 use super::{Shared, Stage};
 use crate::bench::ggz::client::{Conn, HEADER, LOGIN_TIMEOUT, logout};
 use crate::bench::ggz::line::{Line, attr, parse, pong};
-use crate::bench::ggz::lock;
+use crate::bench::lock;
 
 /// A refused launch or a failed channel is followed by this pause, so that a server
 /// refusing everything is not asked again in a tight loop.
