@@ -146,6 +146,15 @@ impl Live {
         self.send(Cmd::Reconnect)
     }
 
+    /// Something that makes the connection reconnect when called, from any thread or
+    /// task (a no-op once the connection is gone).
+    pub fn reconnect_handle(&self) -> impl FnOnce() + Send + use<> {
+        let cmds = self.cmds.clone();
+        move || {
+            let _ = cmds.send(Cmd::Reconnect);
+        }
+    }
+
     fn send(&self, cmd: Cmd) -> Result<(), Error> {
         self.cmds
             .send(cmd)
