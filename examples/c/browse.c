@@ -58,7 +58,7 @@ int main(int argc, char **argv) {
         print_server("server", ev.server);
         break;
       case GLOU_EVENT_REPLY:
-        if (ev.request == query) {
+        if ((int64_t)ev.request == query) {
           if (ev.code != GLOU_OK) {
             printf("query failed: %s\n", ev.message);
             status = 1;

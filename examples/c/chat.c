@@ -22,7 +22,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s URL NAME [MESSAGE [SECONDS [ROOM]]]\n", argv[0]);
     return 2;
   }
-  const char *message = argc > 3 ? argv[3] : NULL;
+  const char *message = argc > 3 && argv[3][0] ? argv[3] : NULL;
   double seconds = argc > 4 ? atof(argv[4]) : 5;
   uint32_t room = argc > 5 ? (uint32_t)atoi(argv[5]) : 0;
 
@@ -42,7 +42,7 @@ int main(int argc, char **argv) {
         status = 1;
         goto done;
       }
-      if (ev.kind == GLOU_EVENT_REPLY && ev.request == login) {
+      if (ev.kind == GLOU_EVENT_REPLY && (int64_t)ev.request == login) {
         printf("logged in as %s\n", ev.name);
         enter = glou_lobby_enter(glou, room);
         if (enter < 0) {
@@ -50,11 +50,11 @@ int main(int argc, char **argv) {
           status = 1;
           goto done;
         }
-      } else if (ev.kind == GLOU_EVENT_REPLY && ev.request == enter) {
+      } else if (ev.kind == GLOU_EVENT_REPLY && (int64_t)ev.request == enter) {
         printf("in room %u\n", room);
         if (message)
           said = glou_chat(glou, NULL, message);
-      } else if (ev.kind == GLOU_EVENT_REPLY && ev.request == said) {
+      } else if (ev.kind == GLOU_EVENT_REPLY && (int64_t)ev.request == said) {
         printf("said it\n");
       } else if (ev.kind == GLOU_EVENT_CHAT) {
         printf("chat %s <%s> %s\n", ev.detail, ev.name, ev.text);

@@ -4,9 +4,9 @@
 passed=0
 failed=0
 
-check() { # check NAME COMMAND...
+check() { # check NAME COMMAND... (returns the command's success, for "check … || explain")
   local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok - $name"; else failed=$((failed + 1)); echo "not ok - $name"; fi
+  if "$@"; then passed=$((passed + 1)); echo "ok - $name"; else failed=$((failed + 1)); echo "not ok - $name"; return 1; fi
 }
 
 # Polls COMMAND for up to SECONDS.

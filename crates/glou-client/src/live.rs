@@ -179,6 +179,8 @@ struct Sub {
 #[derive(Default)]
 struct State {
     subs: HashMap<String, Sub>,
+    /// The server the subscriptions' sequence numbers come from.
+    server: Option<String>,
     /// The lobby login that was welcomed, and the room entered: restored on reconnect.
     lobby: Option<LobbyRequest>,
     room: Option<u32>,
@@ -245,10 +247,14 @@ async fn run(
         };
         backoff = FIRST_BACKOFF;
         reported = false;
-        if events.send(LiveEvent::Connected { url }).await.is_err() {
+        if events
+            .send(LiveEvent::Connected { url: url.clone() })
+            .await
+            .is_err()
+        {
             return;
         }
-        let end = serve(&mut ws, &mut st, &mut cmds, &events).await;
+        let end = serve(&mut ws, &url, &mut st, &mut cmds, &events).await;
         // Whatever waited for an answer will not get one.
         for p in std::mem::take(&mut st.pending) {
             if let Some(request) = p.request {
@@ -372,17 +378,22 @@ async fn connect(client: &Client) -> Result<(Socket, String), String> {
 /// messages both ways until it ends.
 async fn serve(
     ws: &mut Socket,
+    url: &str,
     st: &mut State,
     cmds: &mut mpsc::UnboundedReceiver<Cmd>,
     events: &mpsc::Sender<LiveEvent>,
 ) -> End {
+    // Sequence numbers belong to one server: on another, start from a snapshot (which
+    // `decode` compares with what the subscriber has).
+    let same_server = st.server.as_deref() == Some(url);
+    st.server = Some(url.to_string());
     let mut restore = Vec::new();
     for (tag, sub) in &mut st.subs {
         sub.catching_up = None;
         restore.push(ClientMessage::Subscribe {
             id: tag.clone(),
             filter: sub.filter.clone(),
-            since: sub.seq,
+            since: sub.seq.filter(|_| same_server),
         });
     }
     if let Some(login) = st.lobby.take() {

@@ -128,6 +128,8 @@ pub struct Core {
     /// The lobby login was sent on the live connection.
     in_lobby: AtomicBool,
     announcer: Mutex<Option<Announcer>>,
+    /// What the game wants listed (set before or while announcing).
+    listing: Mutex<AnnounceRequest>,
     /// The event last handed out, which the game may still be reading.
     held: Mutex<Held>,
     stop: Mutex<Option<oneshot::Sender<()>>>,
@@ -181,6 +183,7 @@ impl Core {
             live: Mutex::new(None),
             in_lobby: AtomicBool::new(false),
             announcer: Mutex::new(None),
+            listing: Mutex::new(AnnounceRequest::default()),
             held: Mutex::new(Held::default()),
             stop: Mutex::new(Some(stop)),
             thread: Mutex::new(Some(thread)),
@@ -435,7 +438,9 @@ impl Core {
 
     // --- announcing ---
 
-    pub fn announce_start(&self, listing: AnnounceRequest) -> Result<(), Fail> {
+    /// Starts keeping the listing (as set so far, with `game` and `port`) on every
+    /// server.
+    pub fn announce_start(&self, game: &str, port: u16) -> Result<(), Fail> {
         let mut announcer = lock(&self.announcer);
         if announcer.is_some() {
             return Err((
@@ -443,6 +448,12 @@ impl Core {
                 "already announcing (glou_announce_stop first)".into(),
             ));
         }
+        let listing = {
+            let mut listing = lock(&self.listing);
+            listing.game = game.into();
+            listing.port = Some(port);
+            listing.clone()
+        };
         let _rt = self.rt.enter();
         let (tx, rx) = mpsc::channel(64);
         *announcer = Some(Announcer::start(&self.client, listing, tx));
@@ -450,16 +461,13 @@ impl Core {
         Ok(())
     }
 
-    pub fn announce_update(&self, change: impl FnOnce(&mut AnnounceRequest)) -> Result<(), Fail> {
-        match lock(&self.announcer).as_ref() {
-            Some(announcer) => {
-                announcer.update(change);
-                Ok(())
-            }
-            None => Err((
-                GLOU_ERR_STATE,
-                "not announcing (glou_announce_start first)".into(),
-            )),
+    /// Changes the listing, before or while announcing.
+    pub fn announce_update(&self, change: impl FnOnce(&mut AnnounceRequest)) {
+        let announcer = lock(&self.announcer);
+        let mut listing = lock(&self.listing);
+        change(&mut listing);
+        if let Some(announcer) = announcer.as_ref() {
+            announcer.update(|l| *l = listing.clone());
         }
     }
 

@@ -298,16 +298,12 @@ pub unsafe extern "C" fn glou_announce_start(
         if port == 0 {
             return Err((GLOU_ERR_ARGUMENT, "port is 0".into()));
         }
-        core.announce_start(AnnounceRequest {
-            game: game.into(),
-            port: Some(port),
-            ..AnnounceRequest::default()
-        })?;
+        core.announce_start(game, port)?;
         Ok(GLOU_OK)
     })
 }
 
-/// Sets a text field of the listing: `"name"`, `"map"`, `"version"`, `"protocol"` or
+/// Sets a text field of the listing (before or after `glou_announce_start`): `"name"`, `"map"`, `"version"`, `"protocol"` or
 /// `"kind"` (at most 128 bytes; the server refuses control characters). Any thread.
 ///
 /// # Safety
@@ -336,7 +332,7 @@ pub unsafe extern "C" fn glou_announce_set(
                 ));
             }
         };
-        core.announce_update(set)?;
+        core.announce_update(set);
         Ok(GLOU_OK)
     })
 }
@@ -352,7 +348,7 @@ pub extern "C" fn glou_announce_set_counts(
     call(|| {
         client(c)?.announce_update(|l| {
             (l.players, l.max_players, l.bots) = (players, max_players, bots);
-        })?;
+        });
         Ok(GLOU_OK)
     })
 }
@@ -361,7 +357,7 @@ pub extern "C" fn glou_announce_set_counts(
 #[unsafe(no_mangle)]
 pub extern "C" fn glou_announce_set_password(c: *mut glou_client, password: bool) -> c_int {
     call(|| {
-        client(c)?.announce_update(|l| l.password = password)?;
+        client(c)?.announce_update(|l| l.password = password);
         Ok(GLOU_OK)
     })
 }
@@ -388,7 +384,7 @@ pub unsafe extern "C" fn glou_announce_set_rule(
             None => {
                 l.rules.remove(&key);
             }
-        })?;
+        });
         Ok(GLOU_OK)
     })
 }
@@ -425,7 +421,7 @@ pub unsafe extern "C" fn glou_announce_set_player_list(
                 ping: p.ping,
             });
         }
-        core.announce_update(|l| l.player_list = list)?;
+        core.announce_update(|l| l.player_list = list);
         Ok(GLOU_OK)
     })
 }

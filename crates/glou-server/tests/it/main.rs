@@ -3,6 +3,7 @@
 
 mod accounts;
 mod bad_input;
+mod client;
 mod federation;
 mod freeciv;
 mod games;
