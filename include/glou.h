@@ -242,12 +242,14 @@ int glou_poll(struct glou_client *c, struct glou_event *event);
 // `game` is NULL or a NUL-terminated string.
 int glou_announce_start(struct glou_client *c, const char *game, uint16_t port);
 
-// Sets a text field of the listing: `"name"`, `"map"`, `"version"`, `"protocol"` or
+// Sets a text field of the listing (before or after `glou_announce_start`): `"name"`, `"map"`, `"version"`, `"protocol"` or
 // `"kind"` (at most 128 bytes; the server refuses control characters). Any thread.
 //
 // # Safety
 // `field` and `value` are NULL or NUL-terminated strings.
-int glou_announce_set(struct glou_client *c, const char *field, const char *value);
+int glou_announce_set(struct glou_client *c,
+                      const char *field,
+                      const char *value);
 
 // Sets the player counts of the listing. Any thread.
 int glou_announce_set_counts(struct glou_client *c,

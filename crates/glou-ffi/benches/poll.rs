@@ -20,7 +20,7 @@ fn poll(c: &mut Criterion) {
     // One event per iteration: a bad filter is refused without any traffic, so ask for
     // a query to an unreachable server and wait for its reply.
     c.bench_function(
-        "glou_poll, an event waiting (a refused query's reply)",
+        "glou_query to a closed port, polled until its reply",
         |b| {
             b.iter(|| unsafe {
                 glou_query(client, c"game=x".as_ptr());

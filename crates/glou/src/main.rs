@@ -1,11 +1,12 @@
 //! The `glou` binary: parses the command line, installs logging, and hands over to the
 //! library crates. `serve` runs the server; `bench` drives load against one; `user` and
-//! `stats` administer accounts and statistics; `peers` shows federation links; `import-ggz` converts GGZ's files.
+//! `stats` administer accounts and statistics; `peers` shows federation links; `servers` lists or follows a running server's game servers; `import-ggz` converts GGZ's files.
 
 mod admin;
 mod bench;
 mod peers;
 mod serve;
+mod servers;
 
 use clap::{Parser, Subcommand};
 
@@ -39,6 +40,8 @@ enum Command {
     Stats(admin::StatsArgs),
     /// Show a running server's federation links: state, sequence, lag.
     Peers(peers::PeersArgs),
+    /// List a running server's game servers, optionally following changes live.
+    Servers(servers::ServersArgs),
     /// Print GGZ game descriptions and rooms (DIR/games/*.dsc, DIR/rooms/*.room) as
     /// Glou configuration, to paste into glou.toml.
     ImportGgz {
@@ -78,6 +81,7 @@ fn main() -> anyhow::Result<()> {
             Command::Serve(args) => serve::run(args).await,
             Command::Bench { command } => bench::run(command).await,
             Command::User(args) => admin::user(args).await,
+            Command::Servers(args) => servers::run(args).await,
             Command::Stats(args) => admin::stats(args).await,
             Command::Peers(args) => peers::run(args).await,
             Command::ImportGgz { dir } => admin::import_ggz(&dir),
