@@ -314,7 +314,7 @@ async fn idle(
         Cmd::Lobby { id, request } => {
             if st.queued.len() >= MAX_QUEUED {
                 let message = LobbyMessage::Result {
-                    action: action(&request).into(),
+                    action: request.action().into(),
                     code: "disconnected".into(),
                     message: Some("not connected, and too many requests waiting".into()),
                 };
@@ -685,52 +685,14 @@ fn string_field(value: &Value, name: &str) -> String {
         .to_string()
 }
 
-/// The `action` of a lobby request, as its `result` names it.
-pub fn action(request: &LobbyRequest) -> &'static str {
-    match request {
-        LobbyRequest::LobbyLogin { .. } => "lobby_login",
-        LobbyRequest::LobbyLogout {} => "lobby_logout",
-        LobbyRequest::Motd {} => "motd",
-        LobbyRequest::Games {} => "games",
-        LobbyRequest::Rooms {} => "rooms",
-        LobbyRequest::Players {} => "players",
-        LobbyRequest::Tables {} => "tables",
-        LobbyRequest::Enter { .. } => "enter",
-        LobbyRequest::Chat { .. } => "chat",
-        LobbyRequest::Launch { .. } => "launch",
-        LobbyRequest::Join { .. } => "join",
-        LobbyRequest::Leave { .. } => "leave",
-        LobbyRequest::Reseat { .. } => "reseat",
-        LobbyRequest::TableEdit(_) => "table_edit",
-        LobbyRequest::Admin { .. } => "admin",
-    }
-}
-
-fn answer_key(request: &LobbyRequest) -> &'static str {
-    action(request)
-}
-
 /// Requests are answered by a `result` named after their action, or by the message of
 /// the same name (`lobby_welcome` for `lobby_login`).
+fn answer_key(request: &LobbyRequest) -> &'static str {
+    request.action()
+}
+
 fn answer_key_of_action(action: &str) -> Option<&'static str> {
-    const ACTIONS: [&str; 15] = [
-        "lobby_login",
-        "lobby_logout",
-        "motd",
-        "games",
-        "rooms",
-        "players",
-        "tables",
-        "enter",
-        "chat",
-        "launch",
-        "join",
-        "leave",
-        "reseat",
-        "table_edit",
-        "admin",
-    ];
-    ACTIONS.into_iter().find(|a| *a == action)
+    LobbyRequest::ACTIONS.into_iter().find(|a| *a == action)
 }
 
 #[cfg(test)]

@@ -19,17 +19,14 @@ fn poll(c: &mut Criterion) {
     });
     // One event per iteration: a bad filter is refused without any traffic, so ask for
     // a query to an unreachable server and wait for its reply.
-    c.bench_function(
-        "glou_query to a closed port, polled until its reply",
-        |b| {
-            b.iter(|| unsafe {
-                glou_query(client, c"game=x".as_ptr());
-                while glou_poll(client, event.as_mut_ptr()) == 0 {
-                    std::hint::spin_loop();
-                }
-            })
-        },
-    );
+    c.bench_function("glou_query to a closed port, polled until its reply", |b| {
+        b.iter(|| unsafe {
+            glou_query(client, c"game=x".as_ptr());
+            while glou_poll(client, event.as_mut_ptr()) == 0 {
+                std::hint::spin_loop();
+            }
+        })
+    });
     assert_eq!(glou_client_free(client), 0);
 }
 

@@ -50,7 +50,7 @@ fn null_pointers_and_bad_strings_get_their_codes() {
     assert!(unsafe { glou_client_new(c"".as_ptr()) }.is_null());
 
     let c = new_client(c"http://127.0.0.1:9");
-    let bad_utf8 = b"game=\xff\0".as_ptr().cast::<c_char>();
+    let bad_utf8 = c"game=\xff".as_ptr();
     unsafe {
         assert_eq!(glou_query(c, std::ptr::null()), i64::from(GLOU_ERR_NULL));
         assert_eq!(glou_query(c, bad_utf8), i64::from(GLOU_ERR_UTF8));

@@ -292,6 +292,48 @@ pub enum LobbyMessage {
     },
 }
 
+impl LobbyRequest {
+    /// Every request's `action`, as its `result` names it.
+    pub const ACTIONS: [&'static str; 15] = [
+        "lobby_login",
+        "lobby_logout",
+        "motd",
+        "games",
+        "rooms",
+        "players",
+        "tables",
+        "enter",
+        "chat",
+        "launch",
+        "join",
+        "leave",
+        "reseat",
+        "table_edit",
+        "admin",
+    ];
+
+    /// The `action` its `result` names.
+    pub fn action(&self) -> &'static str {
+        match self {
+            LobbyRequest::LobbyLogin { .. } => "lobby_login",
+            LobbyRequest::LobbyLogout {} => "lobby_logout",
+            LobbyRequest::Motd {} => "motd",
+            LobbyRequest::Games {} => "games",
+            LobbyRequest::Rooms {} => "rooms",
+            LobbyRequest::Players {} => "players",
+            LobbyRequest::Tables {} => "tables",
+            LobbyRequest::Enter { .. } => "enter",
+            LobbyRequest::Chat { .. } => "chat",
+            LobbyRequest::Launch { .. } => "launch",
+            LobbyRequest::Join { .. } => "join",
+            LobbyRequest::Leave { .. } => "leave",
+            LobbyRequest::Reseat { .. } => "reseat",
+            LobbyRequest::TableEdit(_) => "table_edit",
+            LobbyRequest::Admin { .. } => "admin",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -53,7 +53,7 @@ pub async fn handle(
     }
     let Some(s) = seat.as_ref() else {
         return Some(Message::text(json::encode(&LobbyMessage::Result {
-            action: action_of(&msg).into(),
+            action: msg.action().into(),
             code: "not_in_lobby".into(),
             message: Some("send lobby_login first".into()),
         })));
@@ -76,7 +76,7 @@ pub async fn handle(
             let text = lobby.read(|c| match c.room_of(id) {
                 Some(room) if players => json::players(c, room),
                 Some(room) => json::tables(c, room),
-                None => json::result(action_of(&msg), Err(LobbyError::NotInRoom)),
+                None => json::result(msg.action(), Err(LobbyError::NotInRoom)),
             });
             reply(text);
         }
@@ -221,26 +221,6 @@ async fn login(
 
 fn result(action: &str, outcome: Result<(), LobbyError>) -> Message {
     Message::text(json::result(action, outcome))
-}
-
-fn action_of(msg: &LobbyRequest) -> &'static str {
-    match msg {
-        LobbyRequest::Enter { .. } => "enter",
-        LobbyRequest::Chat { .. } => "chat",
-        LobbyRequest::Launch { .. } => "launch",
-        LobbyRequest::Join { .. } => "join",
-        LobbyRequest::Leave { .. } => "leave",
-        LobbyRequest::Reseat { .. } => "reseat",
-        LobbyRequest::TableEdit(_) => "table_edit",
-        LobbyRequest::Admin { .. } => "admin",
-        LobbyRequest::Players {} => "players",
-        LobbyRequest::Tables {} => "tables",
-        LobbyRequest::LobbyLogin { .. } => "lobby_login",
-        LobbyRequest::LobbyLogout {} => "lobby_logout",
-        LobbyRequest::Motd {} => "motd",
-        LobbyRequest::Games {} => "games",
-        LobbyRequest::Rooms {} => "rooms",
-    }
 }
 
 fn chat_kind(kind: Option<&str>) -> Option<ChatKind> {
