@@ -77,6 +77,7 @@ pub enum LiveEvent {
     },
 }
 
+#[derive(Debug)]
 enum Cmd {
     Subscribe {
         tag: String,
@@ -97,12 +98,6 @@ enum Cmd {
 pub struct Live {
     cmds: mpsc::UnboundedSender<Cmd>,
     next_request: Arc<AtomicU64>,
-}
-
-impl std::fmt::Debug for Cmd {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Cmd")
-    }
 }
 
 impl Live {
@@ -476,7 +471,7 @@ async fn send_lobby(
     lobby: LobbyRequest,
 ) -> Result<(), String> {
     st.pending.push_back(Pending {
-        key: answer_key(&lobby),
+        key: lobby.action(),
         request,
         lobby: Some(lobby.clone()),
     });
@@ -687,10 +682,6 @@ fn string_field(value: &Value, name: &str) -> String {
 
 /// Requests are answered by a `result` named after their action, or by the message of
 /// the same name (`lobby_welcome` for `lobby_login`).
-fn answer_key(request: &LobbyRequest) -> &'static str {
-    request.action()
-}
-
 fn answer_key_of_action(action: &str) -> Option<&'static str> {
     LobbyRequest::ACTIONS.into_iter().find(|a| *a == action)
 }
@@ -780,7 +771,7 @@ mod tests {
             ),
         ] {
             st.pending.push_back(Pending {
-                key: answer_key(&request),
+                key: request.action(),
                 request: Some(id),
                 lobby: Some(request),
             });

@@ -252,6 +252,8 @@ impl Core {
     }
 
     pub fn subscribe(&self, tag: &str, filter: &str) -> Result<(), Fail> {
+        // Refused before the live connection is opened for it.
+        glou_client::filter_json(filter).map_err(invalid)?;
         self.with_live(|live| live.subscribe(tag, filter))
     }
 
@@ -592,15 +594,12 @@ fn lobby_event(request: Option<u64>, message: LobbyMessage) -> Option<Event> {
             ..Event::new(K::GLOU_EVENT_CHAT)
         }),
         (request, message) => {
-            let json = serde_json::to_string(&message).unwrap_or_default();
-            let detail = serde_json::from_str::<serde_json::Value>(&json)
-                .ok()
-                .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(String::from))
-                .unwrap_or_default();
+            let value = serde_json::to_value(&message).unwrap_or_default();
+            let detail = value["type"].as_str().unwrap_or_default().to_string();
             Some(Event {
                 request: request.unwrap_or(0),
                 detail,
-                json,
+                json: value.to_string(),
                 ..Event::new(K::GLOU_EVENT_LOBBY)
             })
         }
