@@ -187,6 +187,8 @@ pub async fn run(
                 heartbeat_interval: native_timeout / 3,
                 federation: federation.clone(),
                 freeciv: Default::default(),
+                catalog: config.catalog.clone(),
+                web: http::WebUi::new(config.web_dir.clone()),
             });
             tokio::spawn(http::serve(listener, app, stopped(front_stopped.clone())))
         }

@@ -1,9 +1,10 @@
 //! The `glou` binary: parses the command line, installs logging, and hands over to the
 //! library crates. `serve` runs the server; `bench` drives load against one; `user` and
-//! `stats` administer accounts and statistics; `peers` shows federation links; `servers` lists or follows a running server's game servers; `import-ggz` converts GGZ's files.
+//! `stats` administer accounts and statistics; `peers` shows federation links; `servers` lists or follows a running server's game servers; `browse` is a terminal game browser; `import-ggz` converts GGZ's files.
 
 mod admin;
 mod bench;
+mod browse;
 mod peers;
 mod serve;
 mod servers;
@@ -42,6 +43,8 @@ enum Command {
     Peers(peers::PeersArgs),
     /// List a running server's game servers, optionally following changes live.
     Servers(servers::ServersArgs),
+    /// Browse a running server's game servers in the terminal, live, and join one.
+    Browse(browse::BrowseArgs),
     /// Print GGZ game descriptions and rooms (DIR/games/*.dsc, DIR/rooms/*.room) as
     /// Glou configuration, to paste into glou.toml.
     ImportGgz {
@@ -82,6 +85,7 @@ fn main() -> anyhow::Result<()> {
             Command::Bench { command } => bench::run(command).await,
             Command::User(args) => admin::user(args).await,
             Command::Servers(args) => servers::run(args).await,
+            Command::Browse(args) => browse::run(args).await,
             Command::Stats(args) => admin::stats(args).await,
             Command::Peers(args) => peers::run(args).await,
             Command::ImportGgz { dir } => admin::import_ggz(&dir),

@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// Accept announcements of loopback and private addresses (for LANs and local tests).
     #[arg(long)]
     allow_private: bool,
+    /// Serve the web UI from this directory instead of the copy built into glou (for
+    /// working on the UI: `web/dist`).
+    #[arg(long, value_name = "DIR", env = "GLOU_WEB_DIR")]
+    web_dir: Option<PathBuf>,
     /// A network whose callers may announce any address (repeatable).
     #[arg(long, value_name = "CIDR")]
     trusted: Vec<IpNet>,
@@ -88,6 +92,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     if let Some(wzlobby) = args.wzlobby {
         raw.listen.wzlobby = Some(wzlobby);
+    }
+    if let Some(dir) = args.web_dir {
+        raw.web_dir = Some(dir);
     }
     if let Some(file) = args.ggzmeta_config {
         raw.ggzmeta.config = Some(file);

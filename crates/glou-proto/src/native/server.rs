@@ -170,6 +170,12 @@ pub struct ServersReply<'a> {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GameDto {
     pub game: String,
+    /// The name players see (`OpenArena`), when the server knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A link template that starts the game's client: `{addr}`, `{host}`, `{port}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect_url: Option<String>,
     pub servers: usize,
     pub players: u64,
     pub bots: u64,

@@ -213,6 +213,7 @@ fn tictactoe() -> (String, RawGame) {
         ])),
         executable: Some(vec!["glou".into(), "module".into(), "tictactoe".into()]),
         launch_format: None,
+        connect_url: None,
     };
     ("tictactoe".into(), game)
 }
@@ -253,6 +254,7 @@ fn overlay(base: RawGame, top: RawGame) -> RawGame {
         named_bots: top.named_bots.or(base.named_bots),
         executable: top.executable.or(base.executable),
         launch_format: top.launch_format.or(base.launch_format),
+        connect_url: top.connect_url.or(base.connect_url),
     }
 }
 
@@ -580,5 +582,6 @@ fn from_dsc(d: GameDescription) -> RawGame {
         named_bots: Some(d.named_bots.into_iter().collect()),
         executable: Some(d.executable),
         launch_format: None,
+        connect_url: None,
     }
 }

@@ -46,6 +46,9 @@ pub struct RawConfig {
     pub allow_private: Option<bool>,
     /// Networks whose callers may announce any address (relays, trusted hosts).
     pub trusted: Option<Vec<IpNet>>,
+    /// Serve the web UI from this directory instead of the copy built into the binary
+    /// (for working on the UI, or a customised one).
+    pub web_dir: Option<PathBuf>,
     #[serde(default)]
     pub listen: RawListen,
     #[serde(default)]
@@ -151,7 +154,31 @@ pub struct RawGame {
     /// "legacy" (GGZ 0.0.14, without the savegame string).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub launch_format: Option<String>,
+    /// A link that starts the game's client on a server, for the web browser:
+    /// `steam://connect/{addr}`; `{addr}`, `{host}` and `{port}` are filled in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect_url: Option<String>,
 }
+
+/// How browsers present a game (`GET /api/v1/games`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GamePresentation {
+    /// The name players see: `OpenArena`.
+    pub name: String,
+    /// The validated `connect_url` template, if the game has one.
+    pub connect_url: Option<String>,
+}
+
+/// Names of games listed through the master protocols Glou speaks, for games without a
+/// `[games.NAME] name`.
+const KNOWN_GAME_NAMES: &[(&str, &str)] = &[
+    ("freeciv", "Freeciv"),
+    ("openarena", "OpenArena"),
+    ("quake3", "Quake III Arena"),
+    ("teeworlds", "Teeworlds"),
+    ("warzone2100", "Warzone 2100"),
+    ("xonotic", "Xonotic"),
+];
 
 /// Sessions and account protection.
 #[derive(Clone, Debug)]
@@ -295,6 +322,10 @@ pub struct Config {
     pub accounts: AccountsConfig,
     /// The statistics each known game keeps.
     pub games: BTreeMap<String, StatsModel>,
+    /// Names and launch links of games, for browsers.
+    pub catalog: BTreeMap<String, GamePresentation>,
+    /// Where the web UI is read from instead of the built-in copy.
+    pub web_dir: Option<PathBuf>,
     pub lobby: Lobby,
     pub http: Option<SocketAddr>,
     pub q3master: Option<SocketAddr>,
@@ -473,6 +504,7 @@ impl RawConfig {
             .iter()
             .map(|(name, g)| (name.clone(), lobby::stats_model(g)))
             .collect();
+        let catalog = catalog(&raw_games)?;
         let lobby = lobby::validate(self.lobby, &raw_games, self.rooms, imported_rooms)?;
         let (meta, federation) = meta::validate(self.ggzmeta, self.federation)?;
         Ok(Config {
@@ -480,6 +512,8 @@ impl RawConfig {
             store: self.store,
             accounts,
             games,
+            catalog,
+            web_dir: self.web_dir,
             lobby,
             http: listen_addr(
                 "listen.http",
@@ -533,6 +567,67 @@ impl RawConfig {
             clock: system_clock(),
         })
     }
+}
+
+/// The games browsers can name: the known ones, then the configured ones.
+fn catalog(
+    games: &BTreeMap<String, RawGame>,
+) -> Result<BTreeMap<String, GamePresentation>, ConfigError> {
+    let mut catalog: BTreeMap<_, _> = KNOWN_GAME_NAMES
+        .iter()
+        .map(|&(key, name)| {
+            let presentation = GamePresentation {
+                name: name.to_owned(),
+                connect_url: None,
+            };
+            (key.to_owned(), presentation)
+        })
+        .collect();
+    for (key, game) in games {
+        let connect_url = match &game.connect_url {
+            Some(url) => Some(
+                checked_connect_url(url)
+                    .map_err(|e| ConfigError(format!("games.{key}.connect_url: {e}")))?,
+            ),
+            None => None,
+        };
+        let known = catalog.remove(key);
+        let name = match (&game.name, known) {
+            (Some(name), _) => name.clone(),
+            (None, Some(known)) => known.name,
+            (None, None) => key.clone(),
+        };
+        catalog.insert(key.clone(), GamePresentation { name, connect_url });
+    }
+    Ok(catalog)
+}
+
+/// A `connect_url` browsers may follow: a URL with a scheme that runs no script and
+/// opens no local file, naming the server.
+fn checked_connect_url(url: &str) -> Result<String, String> {
+    let (scheme, rest) = url
+        .split_once(':')
+        .ok_or("expected a URL such as \"steam://connect/{addr}\"")?;
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok || rest.is_empty() {
+        return Err(format!("{url:?} is not a URL"));
+    }
+    if ["javascript", "data", "vbscript", "file", "blob"]
+        .iter()
+        .any(|bad| scheme.eq_ignore_ascii_case(bad))
+    {
+        return Err(format!("the scheme {scheme:?} is not allowed"));
+    }
+    if url.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("spaces and control characters are not allowed".to_owned());
+    }
+    if !["{addr}", "{host}"].iter().any(|p| url.contains(p)) {
+        return Err("expected {addr} or {host} in it".to_owned());
+    }
+    Ok(url.to_owned())
 }
 
 fn listen_addr(field: &str, value: &str) -> Result<Option<SocketAddr>, ConfigError> {
@@ -638,5 +733,45 @@ mod tests {
                 .contains("q3master.games: \"Xonotic\": game:")
         );
         assert!(err("[q3master.games]\n\"Xonotic:x\" = \"xonotic\"").contains("gamename:protocol"));
+    }
+
+    #[test]
+    fn games_are_named_and_linked_for_browsers() {
+        let c = RawConfig::from_toml(
+            r#"
+            [games.openarena]
+            connect_url = "steam://connect/{addr}"
+            [games.mygame]
+            name = "My Game"
+            "#,
+        )
+        .unwrap()
+        .validate()
+        .unwrap();
+        let oa = &c.catalog["openarena"];
+        assert_eq!(oa.name, "OpenArena");
+        assert_eq!(oa.connect_url.as_deref(), Some("steam://connect/{addr}"));
+        assert_eq!(c.catalog["mygame"].name, "My Game");
+        assert_eq!(c.catalog["tictactoe"].name, "TicTacToe");
+        assert_eq!(c.catalog["teeworlds"].connect_url, None);
+    }
+
+    #[test]
+    fn connect_urls_that_could_run_script_are_refused() {
+        let err = |url: &str| {
+            let toml = format!("[games.x]\nconnect_url = {url:?}");
+            RawConfig::from_toml(&toml)
+                .unwrap()
+                .validate()
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err("javascript:alert({addr})").contains("not allowed"));
+        assert!(err("JavaScript:alert({addr})").contains("not allowed"));
+        assert!(err("data:text/html,{addr}").contains("not allowed"));
+        assert!(err("steam://connect/").contains("{addr}"));
+        assert!(err("no scheme {addr}").contains("expected a URL"));
+        assert!(err("1x:{addr}").contains("not a URL"));
+        assert!(err("x-game://{addr} now").contains("spaces"));
     }
 }

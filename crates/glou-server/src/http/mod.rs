@@ -1,5 +1,5 @@
-//! The `http` listener: the native API v1 (`/api/v1/...`), its WebSocket, `/healthz`
-//! and `/metrics`. Handlers translate between DTOs and core calls; rules stay in the core.
+//! The `http` listener: the native API v1 (`/api/v1/...`), its WebSocket, the web
+//! game browser (`/`), `/healthz` and `/metrics`. Handlers translate between DTOs and core calls; rules stay in the core.
 
 mod accounts;
 pub(crate) mod admission;
@@ -11,6 +11,9 @@ mod friends;
 mod lobby_ws;
 mod players;
 mod servers;
+mod ui;
+
+pub use ui::WebUi;
 mod ws;
 
 use std::io;
@@ -58,6 +61,10 @@ pub struct App {
     pub federation: Arc<crate::federation::Federation>,
     /// What `/metaserver.php` remembers of freeciv servers' reports.
     pub freeciv: freeciv::Reports,
+    /// Names and launch links of games, for browsers.
+    pub catalog: BTreeMap<String, crate::config::GamePresentation>,
+    /// The web game browser's files.
+    pub web: ui::WebUi,
 }
 
 impl App {
@@ -132,6 +139,8 @@ pub fn router(app: Arc<App>) -> Router {
                 .layer(DefaultBodyLimit::max(freeciv::MAX_BODY)),
         )
         .route("/api/v1/peers", get(peers))
+        .route("/", get(ui::index))
+        .route("/{file}", get(ui::file))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route_layer(middleware::from_fn_with_state(app.clone(), count_request))

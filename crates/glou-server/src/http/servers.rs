@@ -146,11 +146,16 @@ pub async fn games(State(app): State<Arc<App>>) -> Response {
     let games = app.hub.read(|reg| reg.games());
     let games = games
         .into_iter()
-        .map(|g| GameDto {
-            game: g.game,
-            servers: g.servers,
-            players: g.players,
-            bots: g.bots,
+        .map(|g| {
+            let presentation = app.catalog.get(&g.game);
+            GameDto {
+                name: presentation.map(|p| p.name.clone()),
+                connect_url: presentation.and_then(|p| p.connect_url.clone()),
+                game: g.game,
+                servers: g.servers,
+                players: g.players,
+                bots: g.bots,
+            }
         })
         .collect();
     json(StatusCode::OK, &GamesReply { games })

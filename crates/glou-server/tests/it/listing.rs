@@ -58,8 +58,8 @@ async fn announce_list_get_and_games() {
     assert_eq!(
         games["games"],
         json!([
-            {"game": "teeworlds", "servers": 2, "players": 5, "bots": 0},
-            {"game": "openarena", "servers": 1, "players": 3, "bots": 0}
+            {"game": "teeworlds", "name": "Teeworlds", "servers": 2, "players": 5, "bots": 0},
+            {"game": "openarena", "name": "OpenArena", "servers": 1, "players": 3, "bots": 0}
         ])
     );
 }

@@ -14,5 +14,6 @@ mod listing;
 mod persistence;
 mod q3master;
 mod tw07;
+mod web;
 mod ws;
 mod wzlobby;
