@@ -49,9 +49,17 @@ check "npm run build reproduces the committed web/dist" \
   bash -c "npm run -s build >'$WORK/build.out' 2>&1 && diff -r '$WORK/committed-dist' dist" ||
   { cat "$WORK/build.out"; rm -rf dist; cp -r "$WORK/committed-dist" dist; }
 
-# The same Glou a player runs, with only the HTTP listener.
-start_glou --q3master off --ggz off --ggzmeta off --tw07master off --wzlobby off
+# The same Glou a player runs, with only the HTTP listener; loopback is trusted, so the
+# suite's registrations are not limited per address (several runs may share a server).
+start_glou --q3master off --ggz off --ggzmeta off --tw07master off --wzlobby off \
+  --trusted 127.0.0.0/8
 echo "# glou at $HTTP"
+
+# The statistics test reports a match: it needs an account allowed to (made the way an
+# operator would, with the admin CLI beside the running server).
+"$GLOU" user add webreporter --password "reporter pw" --perm report_results \
+  --data-dir "$WORK/data" >/dev/null || { echo "glou user add failed" >&2; exit 1; }
+export GLOU_REPORTER="webreporter:reporter pw"
 
 # node --test prints "# pass N" and "# fail M" after its own report.
 GLOU_URL=$HTTP npm test 2>&1 | tee "$WORK/suite.out"

@@ -56,15 +56,7 @@ async fn the_page_is_served_with_a_strict_policy() {
 #[tokio::test]
 async fn every_file_the_page_names_is_served() {
     let s = TestServer::start().await;
-    let page = s
-        .http
-        .get(s.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text(&s, "/").await;
     let mut named = 0;
     for attr in ["src=\"", "href=\""] {
         for part in page.split(attr).skip(1) {
@@ -102,29 +94,13 @@ async fn a_web_dir_replaces_the_built_in_page() {
     std::fs::write(ui.path().join("extra.css"), "p { color: red }").unwrap();
     let dir = ui.path().to_owned();
     let s = TestServer::start_with(move |c| c.web_dir = Some(dir)).await;
-    let page = s
-        .http
-        .get(s.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text(&s, "/").await;
     assert_eq!(page, "<!doctype html><p>mine</p>");
     let r = s.http.get(s.url("/extra.css")).send().await.unwrap();
     assert_eq!(r.headers()["content-type"], "text/css; charset=utf-8");
     // Read on each request: an edit shows without a restart.
     std::fs::write(ui.path().join("index.html"), "<!doctype html><p>edited</p>").unwrap();
-    let page = s
-        .http
-        .get(s.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text(&s, "/").await;
     assert_eq!(page, "<!doctype html><p>edited</p>");
 }
 
@@ -147,4 +123,10 @@ async fn games_carry_their_names_and_launch_links() {
              "connect_url": "x-openarena://connect/{addr}", "servers": 1, "players": 1, "bots": 0},
         ])
     );
+}
+
+/// The body of `GET path` as text.
+async fn text(s: &TestServer, path: &str) -> String {
+    let r = s.http.get(s.url(path)).send().await.unwrap();
+    r.text().await.unwrap()
 }
