@@ -2,14 +2,16 @@
 # The terminal game browser (`glou browse`) as a player uses it, driven by keystrokes in
 # a detached tmux session of fixed size against a live Glou: the announced servers
 # appear, a server announced later appears without a key pressed, a withdrawn one goes,
-# a typed filter narrows the list, a fake Quake 3 server answers pings (a number in the
-# Ping column), Enter starts the game's launch template (a recording command here) with
+# a typed filter narrows the list, a fake Quake 3 server and real OpenArena 0.8.8 and
+# Teeworlds 0.7.5 servers (Debian's, through ../shared/realpeers) answer pings over
+# their own protocols (a number in the Ping column), Enter starts the game's launch template (a recording command here) with
 # the server's address as one argument, and the connection state follows Glou going
 # away.
 #
 #   interop/browse.sh [GLOU_BINARY]
 #
-# Installs tmux when missing (root needed then); needs curl and python3. Everything stays
+# Installs tmux when missing, and the realpeers scripts install openarena-server and
+# teeworlds-server (root needed then); needs curl and python3. Everything stays
 # on 127.0.0.1. Ends with "browse interop: N passed, M failed".
 set -uo pipefail
 
@@ -38,6 +40,7 @@ tm() { tmux -L "$TMUX_SOCKET" "$@"; }
 
 cleanup() {
   tm kill-server 2>/dev/null
+  [ -n "${PEERS:-}" ] && "$PEERS/stop-peer.sh" --all >/dev/null 2>&1
   for pid in "${BG_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
   [ -n "$GLOU_PID" ] && kill "$GLOU_PID" 2>/dev/null
   wait 2>/dev/null
@@ -153,6 +156,34 @@ keys Enter
 check "Enter on a game that is not installed says so" \
   within 5 shows "cannot launch teeworlds: glou-no-such-game is not installed" || dump
 check "and the browser goes on" shows "Charlie CTF" || dump
+
+# --- real game servers, pinged over their own protocols -------------------------------
+# OpenArena 0.8.8 (Q3 getinfo) and Teeworlds 0.7.5 (token, then gie3), from Debian's
+# packages through ../shared/realpeers. Their masters are unused ports: they are
+# announced here through the API, as a relay would.
+PEERS=${GLOU_REALPEERS:-$ROOT/../shared/realpeers}
+export GLOU_PEERS_DIR=$WORK/peers
+if [ -d "$PEERS" ]; then
+  OA_PORT=$(free_port udp)
+  OA_PID=$(GAME_PORT=$OA_PORT SV_HOSTNAME="Real OA" "$PEERS/run-openarena.sh" "$(free_port udp)" 2>"$WORK/oa.err") ||
+    { echo "# openarena-server did not start:"; cat "$WORK/oa.err"; }
+  TW_PORT=$(free_port udp)
+  TW_PID=$(TW_NO_DNAT=1 GAME_PORT=$TW_PORT SV_NAME="Real TW" "$PEERS/run-teeworlds.sh" 8283 2>"$WORK/tw.err") ||
+    { echo "# teeworlds-server did not start:"; cat "$WORK/tw.err"; }
+  BG_PIDS+=(${OA_PID:-} ${TW_PID:-})
+  read -r _ _ < <(announce "{\"game\":\"openarena\",\"address\":\"127.0.0.1:$OA_PORT\",\"name\":\"Real OpenArena\",\"max_players\":8}")
+  read -r _ _ < <(announce "{\"game\":\"teeworlds\",\"address\":\"127.0.0.1:$TW_PORT\",\"name\":\"Real Teeworlds\",\"max_players\":8}")
+  keys c
+  real_listed() { shows "Real OpenArena" && shows "Real Teeworlds"; }
+  check "c clears the filters: the real servers are listed" within 10 real_listed || dump
+  check "the real OpenArena server's ping (Q3 getinfo) is a number" \
+    within 20 shows_re "Real OpenArena .* 0/8 +[0-9]+ 127\.0\.0\.1:$OA_PORT" || dump
+  check "the real Teeworlds server's ping (0.7 token and gie3) is a number" \
+    within 20 shows_re "Real Teeworlds .* 0/8 +[0-9]+ 127\.0\.0\.1:$TW_PORT" || dump
+else
+  echo "# no realpeers directory at $PEERS: real-server pings not checked" >&2
+  failed=$((failed + 1))
+fi
 
 stop_glou
 check "with Glou gone it says it is reconnecting" within 15 shows "reconnecting" || dump
