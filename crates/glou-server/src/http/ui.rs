@@ -3,12 +3,12 @@
 //! served with gzip, validators and a Content-Security-Policy that lets the page run
 //! nothing but its own script.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -42,9 +42,10 @@ pub struct WebUi {
 
 #[derive(Debug)]
 struct Asset {
-    body: Cow<'static, [u8]>,
+    /// Shared, so a response costs no copy.
+    body: Bytes,
     /// The body gzipped, when that is smaller.
-    gzip: Option<Vec<u8>>,
+    gzip: Option<Bytes>,
     etag: HeaderValue,
     content_type: &'static str,
 }
@@ -64,23 +65,29 @@ impl WebUi {
         }
         if let Some(dir) = &self.dir {
             let body = std::fs::read(dir.join(name)).ok()?;
-            return Some(Arc::new(Asset::new(name, Cow::Owned(body))));
+            return Some(Arc::new(Asset::new(name, Bytes::from(body))));
         }
         if let Some(asset) = self.prepared.lock().get(name) {
             return Some(asset.clone());
         }
         let file = Built::get(name)?;
-        let asset = Arc::new(Asset::new(name, file.data));
+        let body = match file.data {
+            std::borrow::Cow::Borrowed(data) => Bytes::from_static(data),
+            std::borrow::Cow::Owned(data) => Bytes::from(data),
+        };
+        let asset = Arc::new(Asset::new(name, body));
         self.prepared.lock().insert(name.to_owned(), asset.clone());
         Some(asset)
     }
 }
 
 impl Asset {
-    fn new(name: &str, body: Cow<'static, [u8]>) -> Self {
+    fn new(name: &str, body: Bytes) -> Self {
         let hash = Sha256::digest(&body);
         let etag = format!("\"{}\"", hex(&hash[..12]));
-        let gzip = gzip(&body).filter(|z| z.len() < body.len());
+        let gzip = gzip(&body)
+            .filter(|z| z.len() < body.len())
+            .map(Bytes::from);
         Self {
             etag: HeaderValue::from_str(&etag).expect("hex is a valid header value"),
             content_type: content_type(name),
@@ -128,7 +135,7 @@ impl Asset {
                 headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
                 (headers, gzip.clone()).into_response()
             }
-            _ => (headers, self.body.clone().into_owned()).into_response(),
+            _ => (headers, self.body.clone()).into_response(),
         }
     }
 }

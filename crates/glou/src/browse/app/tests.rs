@@ -1,3 +1,6 @@
+//! The browser's state without a terminal: live events, filters, sorting, navigation,
+//! the games view, and the actions keys turn into.
+
 use std::time::Duration;
 
 use glou_client::live::LiveEvent;

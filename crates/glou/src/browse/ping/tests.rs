@@ -1,3 +1,6 @@
+//! The pinger against datagrams built with glou-proto's codecs (Q3 getinfo, Teeworlds
+//! token and gie3), its rate limit and timeouts, and once over UDP on loopback.
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 

@@ -1,3 +1,6 @@
+//! Rendering on ratatui's TestBackend: the list, hostile names keeping their columns,
+//! details, help, the games view, typed filters and narrow terminals.
+
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use unicode_width::UnicodeWidthStr;
