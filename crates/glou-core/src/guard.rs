@@ -118,6 +118,15 @@ impl<K: Eq + Hash + Clone> RateLimiter<K> {
         }
     }
 
+    /// New limits, from now on: buckets keep their tokens (cut to the new burst).
+    pub fn set_rate(&mut self, rate: f64, burst: f64) {
+        self.rate = rate;
+        self.burst = burst;
+        for (tokens, _) in self.buckets.values_mut() {
+            *tokens = tokens.min(burst);
+        }
+    }
+
     /// Forgets keys whose buckets have refilled (they are as good as new).
     pub fn prune(&mut self, now: Timestamp) {
         let (rate, burst) = (self.rate, self.burst);
@@ -129,6 +138,17 @@ impl<K: Eq + Hash + Clone> RateLimiter<K> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_limits_apply_to_existing_buckets() {
+        let mut limits = RateLimiter::new(1.0, 5.0, 10);
+        assert!(limits.allow("a", 1.0, ms(0)));
+        limits.set_rate(0.0, 2.0);
+        assert!(limits.allow("a", 1.0, ms(0)));
+        assert!(limits.allow("a", 1.0, ms(0)));
+        assert!(!limits.allow("a", 1.0, ms(10_000)), "no refill at rate 0");
+        assert!(limits.allow("b", 2.0, ms(0)) && !limits.allow("b", 1.0, ms(0)));
+    }
 
     fn ms(n: u64) -> Timestamp {
         Timestamp::from_millis(n)

@@ -281,6 +281,19 @@ impl Registry {
         &self.config
     }
 
+    /// New limits and timeouts (a reload): they apply to the next announcements and
+    /// heartbeats; nothing listed is removed for being over a new limit.
+    pub fn set_limits(
+        &mut self,
+        max_entries: usize,
+        max_per_owner: usize,
+        timeouts: [Option<Duration>; Source::ALL.len()],
+    ) {
+        self.config.max_entries = max_entries;
+        self.config.max_per_owner = max_per_owner;
+        self.config.timeouts = timeouts;
+    }
+
     pub fn len(&self) -> usize {
         self.entries.len()
     }

@@ -44,6 +44,7 @@ fn lobby() -> Lobby {
         max_players,
         max_tables: 2,
         restriction: None,
+        closed: false,
     };
     Lobby::new(LobbyConfig {
         games: vec![tictactoe()],

@@ -2,6 +2,7 @@
 //! WebSocket messages. `docs/protocol/native.md` is the user-facing description.
 
 mod accounts;
+pub mod admin;
 pub mod lobby;
 mod query;
 mod server;

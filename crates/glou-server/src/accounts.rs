@@ -3,6 +3,7 @@
 //! the limits on failed logins and registrations. Passwords and tokens are never logged.
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use glou_core::account::{
     self, FieldError, NameError, Perms, PlayerType, Token, check_email, check_name, check_password,
@@ -11,7 +12,7 @@ use glou_core::account::{
 use glou_core::{RateLimiter, Timestamp};
 use glou_store::{Account, Ban, NewAccount, Refusal, Session, SessionOwner, Store, StoreError};
 use ipnet::IpNet;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use tokio::sync::Semaphore;
 
 use crate::config::{AccountsConfig, Clock};
@@ -96,7 +97,8 @@ const LIMITER_KEYS: usize = 100_000;
 
 pub struct Accounts {
     pub store: Store,
-    config: AccountsConfig,
+    /// Swapped by a reload ([`Accounts::reconfigure`]).
+    config: RwLock<Arc<AccountsConfig>>,
     clock: Clock,
     /// Callers exempt from per-address limits (relays and front ends the operator runs).
     trusted: Vec<IpNet>,
@@ -128,14 +130,30 @@ impl Accounts {
             )),
             hashing: Semaphore::new(cores),
             store,
-            config,
+            config: RwLock::new(Arc::new(config)),
             clock,
             trusted,
         }
     }
 
-    pub fn config(&self) -> &AccountsConfig {
-        &self.config
+    pub fn config(&self) -> Arc<AccountsConfig> {
+        self.config.read().clone()
+    }
+
+    /// New limits and lifetimes, from now on (what each caller has used of its limits
+    /// so far still counts).
+    pub fn reconfigure(&self, config: AccountsConfig) {
+        self.failures_by_name
+            .lock()
+            .set_rate(1.0 / 60.0, config.login_failures_per_name);
+        self.failures_by_addr
+            .lock()
+            .set_rate(10.0 / 60.0, config.login_failures_per_address);
+        self.registrations.lock().set_rate(
+            config.registrations_per_address / 3600.0,
+            config.registrations_per_address,
+        );
+        *self.config.write() = Arc::new(config);
     }
 
     fn trusted(&self, addr: IpAddr) -> bool {
@@ -232,7 +250,7 @@ impl Accounts {
         }
         self.store.record_login(account.id, now).await?;
         let token = new_token();
-        let expires_at = now.saturating_add(self.config.session_ttl);
+        let expires_at = now.saturating_add(self.config().session_ttl);
         self.store
             .create_session(
                 &token_digest(token.as_str()),
@@ -263,7 +281,7 @@ impl Accounts {
             return Err(AccountError::NameInUse);
         }
         let token = new_token();
-        let expires_at = now.saturating_add(self.config.guest_session_ttl);
+        let expires_at = now.saturating_add(self.config().guest_session_ttl);
         self.store
             .create_session(
                 &token_digest(token.as_str()),

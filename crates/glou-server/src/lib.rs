@@ -12,6 +12,7 @@ mod http;
 mod hub;
 pub mod lobby;
 mod metrics;
+pub mod ops;
 pub mod presence;
 mod q3master;
 mod render;
@@ -122,12 +123,14 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
 const DRAIN: Duration = Duration::from_secs(10);
 
 /// Runs the server until `shutdown` completes, then stops accepting, closes live
-/// sessions, writes what must be persisted and returns.
+/// sessions, writes what must be persisted and returns. `hooks` are what live
+/// operations need from the program (re-reading its configuration, its log filter).
 pub async fn run(
     config: Config,
     store: Store,
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send,
+    mut hooks: ops::Hooks,
 ) -> Result<(), ServerError> {
     let now = (config.clock)();
     let stored = store.load_listings(now).await?;
@@ -171,6 +174,21 @@ pub async fn run(
         ggz_addr,
         config.data_dir.join("games"),
     );
+    let ops = ops::Ops::new(
+        config.clone(),
+        &hooks,
+        lobby.clone(),
+        accounts.clone(),
+        hub.clone(),
+        store.clone(),
+    );
+    match ops.write_admin_token(&config.data_dir) {
+        Ok(()) => info!(
+            file = %config.data_dir.join(ops::ADMIN_TOKEN_FILE).display(),
+            "local admin token written"
+        ),
+        Err(e) => warn!(error = %e, "no local admin token: admins must use their accounts"),
+    }
     let (stop_front, front_stopped) = watch::channel(false);
     let (stop_persist, persist_stopped) = watch::channel(false);
     let mut http_task = match listeners.http {
@@ -189,6 +207,7 @@ pub async fn run(
                 freeciv: Default::default(),
                 catalog: config.catalog.clone(),
                 web: http::WebUi::new(config.web_dir.clone()),
+                ops: ops.clone(),
             });
             tokio::spawn(http::serve(listener, app, stopped(front_stopped.clone())))
         }
@@ -252,6 +271,23 @@ pub async fn run(
         config.expire_interval,
         front_stopped.clone(),
     ));
+    let housekeeping_task =
+        tokio::spawn(ops::housekeeping_loop(ops.clone(), front_stopped.clone()));
+    let reload_task = hooks.reloads.take().map(|mut reloads| {
+        let (ops, mut stop) = (ops.clone(), front_stopped.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    asked = reloads.recv() => match asked {
+                        // Refusals are logged and audited by `reload`.
+                        Some(()) => { let _ = ops.reload("signal").await; }
+                        None => return,
+                    },
+                    _ = stop.changed() => return,
+                }
+            }
+        })
+    });
     let tidy_task = tokio::spawn(tidy_loop(accounts, front_stopped));
     let persist_task = tokio::spawn(persist_loop(
         hub.clone(),
@@ -277,6 +313,10 @@ pub async fn run(
     }
     let _ = expiry_task.await;
     let _ = tidy_task.await;
+    let _ = housekeeping_task.await;
+    if let Some(task) = reload_task {
+        let _ = task.await;
+    }
     let _ = lobby_task.await;
     if let Some(task) = ggz_task {
         let _ = task.await;
@@ -303,7 +343,7 @@ pub async fn run(
 
 /// Every `room_update_interval`: room counts to the lobby (and the room listings).
 async fn lobby_loop(lobby: Arc<lobby::LobbyService>, mut stop: watch::Receiver<bool>) {
-    let every = lobby.settings.room_update_interval;
+    let every = lobby.settings().room_update_interval;
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tokio::select! {

@@ -37,6 +37,12 @@ pub struct DropLabels {
     pub reason: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct AdminLabels {
+    pub action: String,
+    pub outcome: String,
+}
+
 /// Every metric the server keeps. Cheap to update from any task.
 #[derive(Debug, Default)]
 pub struct Metrics {
@@ -56,6 +62,9 @@ pub struct Metrics {
     pub lobby_dropped: Family<ReasonLabels, Counter>,
     pub game_programs: Gauge,
     pub game_failures: Counter,
+    pub admin_actions: Family<AdminLabels, Counter>,
+    pub housekept_accounts: Counter,
+    pub housekept_stats: Counter,
 }
 
 impl Metrics {
@@ -150,6 +159,21 @@ impl Metrics {
             "game_failures",
             "Tables ended because their game program failed",
             self.game_failures.clone(),
+        );
+        reg.register(
+            "admin_actions",
+            "Operations through the admin API, reloads and housekeeping, by action and outcome",
+            self.admin_actions.clone(),
+        );
+        reg.register(
+            "housekeeping_accounts_removed",
+            "Accounts removed by the housekeeping for inactivity",
+            self.housekept_accounts.clone(),
+        );
+        reg.register(
+            "housekeeping_stats_cleared",
+            "Games whose statistics the housekeeping cleared on schedule",
+            self.housekept_stats.clone(),
         );
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &reg).expect("writing to a String");

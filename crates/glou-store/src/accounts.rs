@@ -3,7 +3,7 @@
 //! digests, so nothing secret reaches this layer in clear.
 
 use glou_core::Timestamp;
-use glou_core::account::{Perms, name_key};
+use glou_core::account::{Perm, Perms, name_key};
 
 use crate::row::Get;
 use crate::{Refusal, Store, StoreError, with_pool};
@@ -95,6 +95,19 @@ const FOREVER: i64 = i64::MAX;
 
 const ACCOUNT_COLUMNS: &str = "a.id, a.name, a.email, a.real_name, a.bio, a.perms, a.gagged, \
     a.banned_until, a.ban_reason, a.created_at, a.last_login, a.password_hash, av.etag";
+
+/// Deletes an account; the schema's `ON DELETE CASCADE` takes its sessions, avatar,
+/// statistics, friend requests, friends and blocks with it.
+const DELETE_ACCOUNT: &str = "DELETE FROM accounts WHERE id = $1";
+
+/// Housekeeping's choice: idle since before `$1`, not an admin (`$2`, the
+/// [`Perm::RoomsAdmin`] bit), longest idle first, at most `$3`.
+const INACTIVE: &str = "WHERE COALESCE(a.last_login, a.created_at) < $1 AND (a.perms & $2) = 0 \
+    ORDER BY COALESCE(a.last_login, a.created_at), a.name_key LIMIT $3";
+
+fn admin_bit() -> i64 {
+    i64::from(Perms::default().with(Perm::RoomsAdmin, true).0)
+}
 
 fn select_accounts(condition: &str) -> String {
     format!(
@@ -265,13 +278,62 @@ impl Store {
     /// Matches it played stay in the history, under its name.
     pub async fn delete_account(&self, id: i64) -> Result<(), StoreError> {
         let done = with_pool!(self, pool, _d => {
-            sqlx::query("DELETE FROM accounts WHERE id = $1")
+            sqlx::query(DELETE_ACCOUNT)
                 .bind(id)
                 .execute(pool)
                 .await?
                 .rows_affected()
         });
         found(done)
+    }
+
+    /// Accounts nobody has logged into since before `before` (an account never logged
+    /// into counts from its creation), longest idle first, then by name key; at most
+    /// `limit`. Accounts with [`Perm::RoomsAdmin`] are never among them.
+    pub async fn inactive_accounts(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Account>, StoreError> {
+        let sql = select_accounts(INACTIVE);
+        with_pool!(self, pool, _d => {
+            let rows = sqlx::query(&sql)
+                .bind(ms(before))
+                .bind(admin_bit())
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(account_from).collect()
+        })
+    }
+
+    /// Deletes the accounts [`Store::inactive_accounts`] names, in one transaction;
+    /// their names, in that order. Each goes as [`Store::delete_account`] deletes one.
+    pub async fn delete_inactive(
+        &self,
+        before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError> {
+        with_pool!(self, pool, d => {
+            let mut tx = pool.begin_with(d.begin_write()).await?;
+            let sql = format!("SELECT a.id, a.name FROM accounts a {INACTIVE}{}", d.for_update());
+            let rows = sqlx::query(&sql)
+                .bind(ms(before))
+                .bind(admin_bit())
+                .bind(i64::from(limit))
+                .fetch_all(&mut *tx)
+                .await?;
+            let mut names = Vec::with_capacity(rows.len());
+            for row in &rows {
+                sqlx::query(DELETE_ACCOUNT)
+                    .bind(row.int("id")?)
+                    .execute(&mut *tx)
+                    .await?;
+                names.push(row.text("name")?);
+            }
+            tx.commit().await?;
+            Ok(names)
+        })
     }
 
     pub async fn record_login(&self, id: i64, now: Timestamp) -> Result<(), StoreError> {

@@ -7,6 +7,7 @@
 //! `RETURNING`, window functions). Where they differ, the [`Dialect`] says how.
 
 mod accounts;
+mod audit;
 mod friends;
 mod listings;
 mod migrate;
@@ -23,6 +24,7 @@ use sqlx::sqlite::{
 };
 
 pub use accounts::{Account, AccountUpdate, Ban, NewAccount, Session, SessionOwner};
+pub use audit::{AuditEntry, NewAudit};
 pub use friends::{FriendList, FriendRequestOutcome, Related};
 pub use stats::{
     GameStats, MatchPlayer, MatchRecord, MatchReport, PlayerKind, RankModel, Ranked, Savegame,

@@ -32,6 +32,11 @@ const SQLITE: List = &[
         "origin",
         include_str!("../migrations/sqlite/0004_origin.sql"),
     ),
+    (
+        5,
+        "audit_log",
+        include_str!("../migrations/sqlite/0005_audit_log.sql"),
+    ),
 ];
 
 const POSTGRES: List = &[
@@ -54,6 +59,11 @@ const POSTGRES: List = &[
         4,
         "origin",
         include_str!("../migrations/postgres/0004_origin.sql"),
+    ),
+    (
+        5,
+        "audit_log",
+        include_str!("../migrations/postgres/0005_audit_log.sql"),
     ),
 ];
 

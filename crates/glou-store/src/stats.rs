@@ -409,6 +409,19 @@ impl Store {
         Ok(done)
     }
 
+    /// Deletes every player's statistics in one game; how many rows. The game's match
+    /// history stays.
+    pub async fn clear_game_stats(&self, game: &str) -> Result<u64, StoreError> {
+        let done = with_pool!(self, pool, _d => {
+            sqlx::query("DELETE FROM stats WHERE game = $1")
+                .bind(game)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done)
+    }
+
     /// A player's latest matches, newest first; with `before`, those older than that
     /// match id.
     pub async fn matches_of(

@@ -1,10 +1,11 @@
 //! The `glou` binary: parses the command line, installs logging, and hands over to the
 //! library crates. `serve` runs the server; `bench` drives load against one; `user` and
-//! `stats` administer accounts and statistics; `peers` shows federation links; `servers` lists or follows a running server's game servers; `browse` is a terminal game browser; `import-ggz` converts GGZ's files.
+//! `stats` administer accounts and statistics; `admin` operates a running server; `peers` shows federation links; `servers` lists or follows a running server's game servers; `browse` is a terminal game browser; `import-ggz` converts GGZ's files.
 
 mod admin;
 mod bench;
 mod browse;
+mod manage;
 mod peers;
 mod serve;
 mod servers;
@@ -39,6 +40,9 @@ enum Command {
     User(admin::UserArgs),
     /// Show or reset players' statistics.
     Stats(admin::StatsArgs),
+    /// Operate a running server through its admin API: reload, rooms, game types,
+    /// tables, players, bans, announcements, the log filter, the audit log.
+    Admin(manage::AdminArgs),
     /// Show a running server's federation links: state, sequence, lag.
     Peers(peers::PeersArgs),
     /// List a running server's game servers, optionally following changes live.
@@ -71,7 +75,7 @@ fn main() -> anyhow::Result<()> {
         let code = glou_tictactoe::program::main(args);
         std::process::exit(i32::from(code != std::process::ExitCode::SUCCESS));
     }
-    init_logging(cli.log.as_deref());
+    let log_filter = init_logging(cli.log.as_deref());
     // Many players and game servers mean many sockets: use all the descriptors allowed.
     if let Err(e) = rlimit::increase_nofile_limit(u64::MAX) {
         tracing::warn!(error = %e, "could not raise the open-file limit");
@@ -81,12 +85,13 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         match cli.command {
-            Command::Serve(args) => serve::run(args).await,
+            Command::Serve(args) => serve::run(args, cli.log, log_filter).await,
             Command::Bench { command } => bench::run(command).await,
             Command::User(args) => admin::user(args).await,
             Command::Servers(args) => servers::run(args).await,
             Command::Browse(args) => browse::run(args).await,
             Command::Stats(args) => admin::stats(args).await,
+            Command::Admin(args) => manage::run(args).await,
             Command::Peers(args) => peers::run(args).await,
             Command::ImportGgz { dir } => admin::import_ggz(&dir),
             Command::Module { .. } => unreachable!("handled before the runtime starts"),
@@ -94,16 +99,27 @@ fn main() -> anyhow::Result<()> {
     })
 }
 
-fn init_logging(filter: Option<&str>) {
-    use tracing_subscriber::EnvFilter;
+/// Installs logging to stderr; returns what replaces the filter while running (for
+/// `glou serve`'s reloads and the admin API).
+fn init_logging(filter: Option<&str>) -> glou_server::ops::LogFilter {
+    use tracing_subscriber::prelude::*;
+    use tracing_subscriber::{EnvFilter, reload};
     let filter = match filter {
         Some(f) => EnvFilter::new(f),
         None => EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
     };
+    let (filter, handle) = reload::Layer::new(filter);
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(ansi)
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(ansi),
+        )
         .init();
+    std::sync::Arc::new(move |directives: &str| {
+        let filter = EnvFilter::try_new(directives).map_err(|e| format!("{directives:?}: {e}"))?;
+        handle.reload(filter).map_err(|e| e.to_string())
+    })
 }

@@ -1,16 +1,17 @@
 //! `glou serve`: configuration from the file and the flags (flags win), then the
-//! server until SIGINT or SIGTERM.
+//! server until SIGINT or SIGTERM; SIGHUP reads the configuration again.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use glou_server::{Listeners, RawConfig};
+use glou_server::config::ConfigError;
+use glou_server::{Config, Listeners, RawConfig};
 use ipnet::IpNet;
 use tracing::info;
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct ServeArgs {
     /// TOML configuration file (see glou.example.toml). Flags override it.
     #[arg(long, value_name = "FILE")]
@@ -60,7 +61,9 @@ pub struct ServeArgs {
     max_entries: Option<usize>,
 }
 
-pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+/// The configuration: the file (read again at each reload), then the flags over it.
+fn load(args: &ServeArgs, log_flag: Option<&str>) -> anyhow::Result<Config> {
+    let args = args.clone();
     let mut raw = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -105,10 +108,26 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if !args.trusted.is_empty() {
         raw.trusted = Some(args.trusted);
     }
+    if let Some(log) = log_flag {
+        raw.log = Some(log.to_owned());
+    }
     raw.registry.max_per_address = args.max_per_address.or(raw.registry.max_per_address);
     raw.registry.max_entries = args.max_entries.or(raw.registry.max_entries);
-    let config = raw.validate().context("invalid configuration")?;
+    raw.validate().context("invalid configuration")
+}
 
+pub async fn run(
+    args: ServeArgs,
+    log_flag: Option<String>,
+    log_filter: glou_server::ops::LogFilter,
+) -> anyhow::Result<()> {
+    let config = load(&args, log_flag.as_deref())?;
+    if let (None, Some(filter)) = (&log_flag, &config.log_filter) {
+        log_filter(filter).map_err(|e| anyhow::anyhow!("log: {e}"))?;
+    }
+    let source: glou_server::ops::ConfigSource = std::sync::Arc::new(move || {
+        load(&args, log_flag.as_deref()).map_err(|e| ConfigError::new(format!("{e:#}")))
+    });
     let store = glou_server::open_store(&config)
         .await
         .with_context(|| match &config.store {
@@ -150,8 +169,31 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let _ = stdout
         .write_all(ready.as_bytes())
         .and_then(|()| stdout.flush());
-    glou_server::run(config, store, listeners, shutdown_signal()).await?;
+    let (reload, reloads) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(hangups(reload));
+    let hooks = glou_server::ops::Hooks {
+        config: Some(source),
+        log_filter: Some(log_filter),
+        reloads: Some(reloads),
+    };
+    glou_server::run(config, store, listeners, shutdown_signal(), hooks).await?;
     Ok(())
+}
+
+/// Asks for a reload at each SIGHUP (one waiting is enough: it reads the latest file).
+async fn hangups(reload: tokio::sync::mpsc::Sender<()>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(hup) => hup,
+        Err(e) => {
+            tracing::warn!(error = %e, "no SIGHUP handler: reload through the admin API");
+            return;
+        }
+    };
+    while hup.recv().await.is_some() {
+        info!(signal = "SIGHUP", "received: reloading the configuration");
+        let _ = reload.try_send(());
+    }
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -43,7 +43,7 @@ impl Lobby {
         }
     }
 
-    fn cut(&self, text: &str) -> String {
+    pub(super) fn cut(&self, text: &str) -> String {
         match text.char_indices().nth(self.config.chat_len) {
             Some((at, _)) => text[..at].to_owned(),
             None => text.to_owned(),

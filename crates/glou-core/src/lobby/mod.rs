@@ -9,6 +9,7 @@
 
 mod chat;
 mod module;
+mod ops;
 mod table;
 
 use std::collections::{BTreeSet, HashMap};
@@ -18,6 +19,7 @@ use crate::time::Timestamp;
 
 pub use chat::ChatKind;
 pub use module::TableOrder;
+pub use ops::{ENTRY_ROOM, TableOverview};
 pub use table::{
     LeaveReason, ReseatAction, SeatChange, SeatKind, SeatSpec, SeatView, TableEdit, TableSpec,
     TableStatus, TableView,
@@ -82,6 +84,8 @@ pub struct RoomRules {
     pub max_tables: u32,
     /// The permission needed to enter, if any.
     pub restriction: Option<Perm>,
+    /// Removed by a new configuration: its id stays taken, nobody may enter.
+    pub closed: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -262,6 +266,16 @@ pub enum LobbyEvent {
     Kicked {
         by: String,
         reason: String,
+    },
+    /// A room opened (a new configuration).
+    RoomAdded {
+        room: RoomId,
+    },
+    /// A room closed. `was_in`: the receiver was in it, and is now in room `to`.
+    RoomRemoved {
+        room: RoomId,
+        was_in: bool,
+        to: RoomId,
     },
 }
 
@@ -488,10 +502,11 @@ impl Lobby {
             .map_or(EMPTY.iter(), |r| r.members.iter())
     }
 
-    /// Every room, with its player count.
+    /// Every open room, with its player count.
     pub fn rooms(&self) -> Vec<RoomView> {
         (0..)
             .zip(&self.rooms)
+            .filter(|(_, r)| !r.rules.closed)
             .map(|(id, r)| RoomView {
                 id,
                 game: r.rules.game,
@@ -557,6 +572,7 @@ impl Lobby {
         let r = self
             .rooms
             .get(room as usize)
+            .filter(|r| !r.rules.closed)
             .ok_or(LobbyError::BadOptions)?;
         if m.room == Some(room) {
             return Ok(());
@@ -662,6 +678,11 @@ impl Lobby {
         }
         let by = admin.name.clone();
         let target = self.find(target).ok_or(LobbyError::UnknownPlayer)?;
+        self.apply_admin(by, action, target, reason);
+        Ok(())
+    }
+
+    fn apply_admin(&mut self, by: String, action: AdminAction, target: PlayerId, reason: &str) {
         match action {
             AdminAction::Gag | AdminAction::Ungag => {
                 if let Some(m) = self.members.get_mut(&target) {
@@ -679,7 +700,6 @@ impl Lobby {
                 self.logout(target);
             }
         }
-        Ok(())
     }
 
     /// Whether a player is gagged (their chat reaches only themselves).
@@ -690,6 +710,9 @@ impl Lobby {
     /// Room counts that changed since the last call, for everyone.
     pub fn room_counts(&mut self) {
         for (id, room) in (0..).zip(self.rooms.iter_mut()) {
+            if room.rules.closed {
+                continue;
+            }
             let players = count(room.members.len());
             if players != room.announced {
                 room.announced = players;

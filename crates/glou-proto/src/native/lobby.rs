@@ -290,6 +290,17 @@ pub enum LobbyMessage {
         by: String,
         reason: String,
     },
+    /// A room opened while the server runs (a reload or an administrator).
+    RoomAdded {
+        room: RoomDto,
+    },
+    /// A room closed. `moved_to`: you were in it and are now in that room (the entry
+    /// room); ask for its players.
+    RoomRemoved {
+        room: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        moved_to: Option<u32>,
+    },
 }
 
 impl LobbyRequest {

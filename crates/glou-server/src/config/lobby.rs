@@ -139,6 +139,9 @@ pub struct GameType {
     pub executable: Vec<String>,
     pub launch_format: LaunchFormat,
     pub stats: StatsModel,
+    /// Removed by a reload: its id stays taken (rooms and tables refer to game types
+    /// by id), it is no longer listed.
+    pub closed: bool,
 }
 
 /// A configured room.
@@ -152,6 +155,8 @@ pub struct Room {
     pub max_tables: u32,
     pub restriction: Option<Perm>,
     pub executable_args: Vec<String>,
+    /// Removed by a reload: its id stays taken, it is no longer listed.
+    pub closed: bool,
 }
 
 /// The validated lobby configuration.
@@ -267,6 +272,103 @@ pub(super) fn stats_model(g: &RawGame) -> StatsModel {
     }
 }
 
+/// A room from `[[rooms]]` (the `i`th), its game type looked up among `types`.
+pub fn room(i: usize, r: &RawRoom, types: &[GameType]) -> Result<Room, ConfigError> {
+    let err = |what: String| ConfigError(format!("rooms[{i}] ({:?}): {what}", r.name));
+    if r.name.trim().is_empty() {
+        return Err(err("name: expected a name".into()));
+    }
+    let game = match &r.game {
+        None => None,
+        Some(g) if g.eq_ignore_ascii_case("none") => None,
+        Some(g) => Some(
+            types
+                .iter()
+                .position(|t| !t.closed && &t.key == g)
+                .ok_or_else(|| {
+                    err(format!(
+                        "game: expected a game with seat counts (`players`) in [games], got {g:?}"
+                    ))
+                })?,
+        ),
+    };
+    let restriction = match r
+        .restriction
+        .as_deref()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("none") => None,
+        Some("registered") => Some(Perm::RoomsLogin),
+        Some("admin") => Some(Perm::RoomsAdmin),
+        Some(other) => {
+            return Err(err(format!(
+                "restriction: expected \"none\", \"registered\" or \"admin\", got {other:?}"
+            )));
+        }
+    };
+    Ok(Room {
+        name: r.name.clone(),
+        description: r.description.clone().unwrap_or_default(),
+        game,
+        max_players: r.max_players.unwrap_or(100),
+        max_tables: r.max_tables.unwrap_or(50),
+        restriction,
+        executable_args: r.executable_args.clone().unwrap_or_default(),
+        closed: false,
+    })
+}
+
+/// A lobby game type from `[games.KEY]` (which must have `players`).
+pub fn game_type(key: &str, g: &RawGame) -> Result<GameType, ConfigError> {
+    let err = |what: String| ConfigError(format!("games.{key}: {what}"));
+    let Some(players) = &g.players else {
+        return Err(err(
+            "players: expected the seat counts of a lobby game".into()
+        ));
+    };
+    let list =
+        |field: &str, s: &str| NumberList::parse(s).map_err(|e| err(format!("{field}: {e}")));
+    let players = list("players", players)?;
+    if players.is_empty() {
+        return Err(err("players: expected at least one seat count".into()));
+    }
+    Ok(GameType {
+        key: key.to_owned(),
+        name: g.name.clone().unwrap_or_else(|| key.to_owned()),
+        version: g.version.clone().unwrap_or_default(),
+        description: g.description.clone().unwrap_or_default(),
+        author: g.author.clone().unwrap_or_default(),
+        homepage: g.homepage.clone().unwrap_or_default(),
+        engine: g.engine.clone().unwrap_or_else(|| key.to_owned()),
+        engine_version: g.engine_version.clone().unwrap_or_default(),
+        players,
+        bots: list("bots", g.bots.as_deref().unwrap_or(""))?,
+        spectators: g.spectators.unwrap_or(false),
+        peers: g.peers.unwrap_or(false),
+        allow_leave: g.allow_leave.unwrap_or(false),
+        kill_when_empty: g.kill_when_empty.unwrap_or(true),
+        named_bots: g
+            .named_bots
+            .clone()
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+        executable: g.executable.clone().unwrap_or_default(),
+        launch_format: match g.launch_format.as_deref() {
+            None | Some("savegame") => LaunchFormat::Savegame,
+            Some("legacy") => LaunchFormat::Legacy,
+            Some(other) => {
+                return Err(err(format!(
+                    "launch_format: expected \"savegame\" or \"legacy\", got {other:?}"
+                )));
+            }
+        },
+        stats: stats_model(g),
+        closed: false,
+    })
+}
+
 /// Validates `[lobby]`, the lobby games (those with `players`) and the rooms.
 pub(super) fn validate(
     raw: RawLobby,
@@ -276,47 +378,9 @@ pub(super) fn validate(
 ) -> Result<Lobby, ConfigError> {
     let mut types = Vec::new();
     for (key, g) in games {
-        let Some(players) = &g.players else { continue };
-        let err = |what: String| ConfigError(format!("games.{key}: {what}"));
-        let list =
-            |field: &str, s: &str| NumberList::parse(s).map_err(|e| err(format!("{field}: {e}")));
-        let players = list("players", players)?;
-        if players.is_empty() {
-            return Err(err("players: expected at least one seat count".into()));
+        if g.players.is_some() {
+            types.push(game_type(key, g)?);
         }
-        types.push(GameType {
-            key: key.clone(),
-            name: g.name.clone().unwrap_or_else(|| key.clone()),
-            version: g.version.clone().unwrap_or_default(),
-            description: g.description.clone().unwrap_or_default(),
-            author: g.author.clone().unwrap_or_default(),
-            homepage: g.homepage.clone().unwrap_or_default(),
-            engine: g.engine.clone().unwrap_or_else(|| key.clone()),
-            engine_version: g.engine_version.clone().unwrap_or_default(),
-            players,
-            bots: list("bots", g.bots.as_deref().unwrap_or(""))?,
-            spectators: g.spectators.unwrap_or(false),
-            peers: g.peers.unwrap_or(false),
-            allow_leave: g.allow_leave.unwrap_or(false),
-            kill_when_empty: g.kill_when_empty.unwrap_or(true),
-            named_bots: g
-                .named_bots
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .collect(),
-            executable: g.executable.clone().unwrap_or_default(),
-            launch_format: match g.launch_format.as_deref() {
-                None | Some("savegame") => LaunchFormat::Savegame,
-                Some("legacy") => LaunchFormat::Legacy,
-                Some(other) => {
-                    return Err(err(format!(
-                        "launch_format: expected \"savegame\" or \"legacy\", got {other:?}"
-                    )));
-                }
-            },
-            stats: stats_model(g),
-        });
     }
     let raw_rooms = if !rooms.is_empty() {
         rooms
@@ -325,70 +389,14 @@ pub(super) fn validate(
     } else {
         default_rooms(&types)
     };
-    let mut rooms = Vec::new();
-    for (i, r) in raw_rooms.into_iter().enumerate() {
-        let err = |what: String| ConfigError(format!("rooms[{i}] ({:?}): {what}", r.name));
-        if r.name.trim().is_empty() {
-            return Err(err("name: expected a name".into()));
-        }
-        let game = match &r.game {
-            None => None,
-            Some(g) if g.eq_ignore_ascii_case("none") => None,
-            Some(g) => Some(types.iter().position(|t| &t.key == g).ok_or_else(|| {
-                err(format!(
-                    "game: expected a game with seat counts (`players`) in [games], got {g:?}"
-                ))
-            })?),
-        };
-        let restriction = match r
-            .restriction
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None | Some("none") => None,
-            Some("registered") => Some(Perm::RoomsLogin),
-            Some("admin") => Some(Perm::RoomsAdmin),
-            Some(other) => {
-                return Err(err(format!(
-                    "restriction: expected \"none\", \"registered\" or \"admin\", got {other:?}"
-                )));
-            }
-        };
-        rooms.push(Room {
-            name: r.name.clone(),
-            description: r.description.clone().unwrap_or_default(),
-            game,
-            max_players: r.max_players.unwrap_or(100),
-            max_tables: r.max_tables.unwrap_or(50),
-            restriction,
-            executable_args: r.executable_args.clone().unwrap_or_default(),
-        });
-    }
+    let rooms = (0..)
+        .zip(&raw_rooms)
+        .map(|(i, r)| room(i, r, &types))
+        .collect::<Result<Vec<_>, _>>()?;
     let chat_len = positive("lobby.chat_len", raw.chat_len, 512)?;
     let core = LobbyConfig {
-        games: types
-            .iter()
-            .map(|t| GameRules {
-                key: t.key.clone(),
-                players: counts(t.players),
-                bots: counts(t.bots),
-                named_bots: t.named_bots.iter().map(|(n, _)| n.clone()).collect(),
-                spectators: t.spectators,
-                allow_leave: t.allow_leave,
-                kill_when_empty: t.kill_when_empty,
-                module: !t.executable.is_empty(),
-            })
-            .collect(),
-        rooms: rooms
-            .iter()
-            .map(|r| RoomRules {
-                game: r.game,
-                max_players: r.max_players,
-                max_tables: r.max_tables,
-                restriction: r.restriction,
-            })
-            .collect(),
+        games: Vec::new(),
+        rooms: Vec::new(),
         chat_len,
         max_tables: positive("lobby.max_tables", raw.max_tables, 1000)?,
         chat_burst: raw.chat_burst.unwrap_or(10.0).max(1.0),
@@ -457,7 +465,165 @@ pub(super) fn validate(
         games: types,
         rooms,
         core,
-    })
+    }
+    .with_core_rules())
+}
+
+impl Lobby {
+    /// Fills in the rules the core enforces from the game types and rooms.
+    pub(crate) fn with_core_rules(mut self) -> Self {
+        self.core.games = self
+            .games
+            .iter()
+            .map(|t| GameRules {
+                key: t.key.clone(),
+                players: counts(t.players),
+                bots: counts(t.bots),
+                named_bots: t.named_bots.iter().map(|(n, _)| n.clone()).collect(),
+                spectators: t.spectators,
+                allow_leave: t.allow_leave,
+                kill_when_empty: t.kill_when_empty,
+                module: !t.executable.is_empty(),
+            })
+            .collect();
+        self.core.rooms = self
+            .rooms
+            .iter()
+            .map(|r| RoomRules {
+                game: r.game,
+                max_players: r.max_players,
+                max_tables: r.max_tables,
+                restriction: r.restriction,
+                closed: r.closed,
+            })
+            .collect();
+        self
+    }
+
+    /// `next` (a reloaded configuration) laid over this one's ids: a game type keeps
+    /// its id while its key stays, a room while its name and game type stay; what is
+    /// gone keeps its id, closed, and what is new takes the next free id. Refused when
+    /// the entry room (the first) would change name or game type.
+    pub fn succeed(&self, mut next: Lobby) -> Result<Lobby, ConfigError> {
+        let mut games: Vec<GameType> = self.games.clone();
+        let mut game_ids = Vec::new();
+        for g in &mut games {
+            g.closed = true;
+        }
+        for g in std::mem::take(&mut next.games) {
+            match games.iter().position(|old| old.key == g.key) {
+                Some(id) => {
+                    games[id] = g;
+                    game_ids.push(id);
+                }
+                None => {
+                    game_ids.push(games.len());
+                    games.push(g);
+                }
+            }
+        }
+        let key = |games: &[GameType], g: Option<usize>| g.map(|g| games[g].key.clone());
+        let mut rooms: Vec<Room> = self.rooms.clone();
+        for r in &mut rooms {
+            r.closed = true;
+        }
+        // Each room of the file takes the first old id of the same name and game type
+        // not taken yet (names may repeat).
+        let old = rooms.len();
+        let mut taken = vec![false; old];
+        for (i, mut r) in std::mem::take(&mut next.rooms).into_iter().enumerate() {
+            r.game = r.game.map(|g| game_ids[g]);
+            let found = (0..old).find(|&id| {
+                !taken[id]
+                    && rooms[id].name == r.name
+                    && key(&games, rooms[id].game) == key(&games, r.game)
+            });
+            match (i, found) {
+                (0, Some(0)) => {}
+                (0, _) => {
+                    let entry = &rooms[0];
+                    return Err(ConfigError(format!(
+                        "rooms[0] ({:?}): the entry room cannot be replaced while the server \
+                         runs (it is {:?}{}); restart to change it",
+                        r.name,
+                        entry.name,
+                        key(&games, entry.game).map_or(String::new(), |k| format!(" of {k}"))
+                    )));
+                }
+                _ => {}
+            }
+            match found {
+                Some(id) => {
+                    taken[id] = true;
+                    rooms[id] = r;
+                }
+                None => rooms.push(r),
+            }
+        }
+        next.games = games;
+        next.rooms = rooms;
+        Ok(next.with_core_rules())
+    }
+}
+
+/// What differs between two lobby configurations with the same ids (`next` from
+/// [`Lobby::succeed`]), one line each, for the operator.
+pub fn changes(old: &Lobby, next: &Lobby) -> Vec<String> {
+    let mut out = Vec::new();
+    for (id, g) in next.games.iter().enumerate() {
+        let before = old.games.get(id);
+        match (before.is_some_and(|b| !b.closed), !g.closed) {
+            (false, true) => out.push(format!("game type {} added", g.key)),
+            (true, false) => out.push(format!("game type {} removed", g.key)),
+            (true, true) if before.is_some_and(|b| format!("{b:?}") != format!("{g:?}")) => {
+                out.push(format!("game type {} changed", g.key));
+            }
+            _ => {}
+        }
+    }
+    for (id, r) in next.rooms.iter().enumerate() {
+        let before = old.rooms.get(id);
+        match (before.is_some_and(|b| !b.closed), !r.closed) {
+            (false, true) => out.push(format!("room {:?} added (id {id})", r.name)),
+            (true, false) => out.push(format!("room {:?} removed (id {id})", r.name)),
+            (true, true) if before.is_some_and(|b| format!("{b:?}") != format!("{r:?}")) => {
+                out.push(format!("room {:?} changed", r.name));
+            }
+            _ => {}
+        }
+    }
+    if old.motd != next.motd || old.web_motd != next.web_motd {
+        out.push("lobby MOTD changed".into());
+    }
+    let rest = |l: &Lobby| {
+        let core = &l.core;
+        format!(
+            "{:?}",
+            (
+                (&l.server_name, &l.admin_name, &l.admin_email),
+                l.ping_interval,
+                l.lag_classes,
+                l.room_update_interval,
+                l.max_clients,
+                l.guests,
+                l.registration,
+                l.announce_rooms,
+                &l.game_dir,
+                l.max_game_processes,
+                l.game_start_timeout,
+                (
+                    core.chat_len,
+                    core.max_tables,
+                    core.chat_burst,
+                    core.chat_rate
+                ),
+            )
+        )
+    };
+    if rest(old) != rest(next) {
+        out.push("lobby settings changed".into());
+    }
+    out
 }
 
 fn counts(list: NumberList) -> Counts {

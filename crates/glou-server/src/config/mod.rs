@@ -77,6 +77,65 @@ pub struct RawConfig {
     pub ggzmeta: RawGgzmeta,
     #[serde(default)]
     pub federation: RawFederation,
+    /// The log filter, as RUST_LOG (`info`, `glou_server=debug`); a reload applies a
+    /// change. Default: RUST_LOG, else `info` (the `--log` flag wins over both).
+    pub log: Option<String>,
+    #[serde(default)]
+    pub housekeeping: RawHousekeeping,
+}
+
+/// `[housekeeping]`: what the server tidies on its own. Off unless configured.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHousekeeping {
+    /// Remove accounts not logged in for this many days (admins never). Default: never.
+    pub remove_inactive_days: Option<f64>,
+    /// Clear a game's statistics every so many days: `{ tictactoe = 30 }`. The first
+    /// period starts when the schedule is first seen; clearings are in the audit log.
+    #[serde(default)]
+    pub clear_stats_days: BTreeMap<String, f64>,
+    /// Seconds between housekeeping passes. Default 3600.
+    pub interval: Option<f64>,
+}
+
+/// The housekeeping, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Housekeeping {
+    pub remove_inactive_after: Option<Duration>,
+    pub clear_stats: BTreeMap<String, Duration>,
+    pub interval: Duration,
+}
+
+impl RawHousekeeping {
+    fn validate(self, games: &BTreeMap<String, RawGame>) -> Result<Housekeeping, ConfigError> {
+        let days = |field: &str, d: f64| {
+            if d.is_finite() && d > 0.0 && d < 1e6 {
+                Ok(Duration::from_secs_f64(d * 86_400.0))
+            } else {
+                Err(ConfigError(format!(
+                    "housekeeping.{field}: expected a positive number of days, got {d}"
+                )))
+            }
+        };
+        let mut clear_stats = BTreeMap::new();
+        for (game, d) in self.clear_stats_days {
+            if !games.contains_key(&game) {
+                return Err(ConfigError(format!(
+                    "housekeeping.clear_stats_days: no game {game:?} in [games]"
+                )));
+            }
+            let period = days(&format!("clear_stats_days.{game}"), d)?;
+            clear_stats.insert(game, period);
+        }
+        Ok(Housekeeping {
+            remove_inactive_after: self
+                .remove_inactive_days
+                .map(|d| days("remove_inactive_days", d))
+                .transpose()?,
+            clear_stats,
+            interval: seconds("housekeeping.interval", self.interval, 3600.0)?,
+        })
+    }
 }
 
 /// `[accounts]`: sessions and the limits that protect accounts.
@@ -344,6 +403,8 @@ pub struct Config {
     pub expire_interval: Duration,
     pub persist_interval: Duration,
     pub api: ApiLimits,
+    pub log_filter: Option<String>,
+    pub housekeeping: Housekeeping,
     pub clock: Clock,
 }
 
@@ -368,6 +429,12 @@ impl std::fmt::Debug for Config {
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct ConfigError(String);
+
+impl ConfigError {
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self(reason.into())
+    }
+}
 
 pub const DEFAULT_HTTP: &str = "127.0.0.1:5680";
 pub const DEFAULT_Q3MASTER: &str = "127.0.0.1:27950";
@@ -505,6 +572,11 @@ impl RawConfig {
             .map(|(name, g)| (name.clone(), lobby::stats_model(g)))
             .collect();
         let catalog = catalog(&raw_games)?;
+        let housekeeping = self.housekeeping.validate(&raw_games)?;
+        if let Some(log) = &self.log {
+            tracing_subscriber::EnvFilter::try_new(log)
+                .map_err(|e| ConfigError(format!("log: {log:?}: {e}")))?;
+        }
         let lobby = lobby::validate(self.lobby, &raw_games, self.rooms, imported_rooms)?;
         let (meta, federation) = meta::validate(self.ggzmeta, self.federation)?;
         Ok(Config {
@@ -564,6 +636,8 @@ impl RawConfig {
             expire_interval: seconds("registry.expire_interval", r.expire_interval, 1.0)?,
             persist_interval: seconds("registry.persist_interval", r.persist_interval, 1.0)?,
             api,
+            log_filter: self.log,
+            housekeeping,
             clock: system_clock(),
         })
     }

@@ -74,7 +74,7 @@ pub async fn login(
         return Err(fail(ResultCode::AlreadyLoggedIn));
     }
     let store = &lobby.accounts.store;
-    let settings = &lobby.settings;
+    let settings = lobby.settings();
     let store_failed = |e: StoreError| {
         warn!(error = %e, "ggz login: the store failed");
         fail(ResultCode::Unknown)
@@ -202,7 +202,7 @@ pub async fn logged_out(lobby: &LobbyService, login: &LoggedIn) {
 /// `<RANKINGS/>` at a table: the top 10 of its game. Nothing when not at a table.
 pub async fn rankings(lobby: &LobbyService, id: PlayerId) -> Option<Vec<Ranking>> {
     let (game, _, _) = lobby.read(|core| core.game_at(id))?;
-    let game = &lobby.settings.games[game];
+    let game = &lobby.settings().games[game];
     let rows = lobby
         .accounts
         .store

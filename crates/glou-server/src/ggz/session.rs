@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use glou_core::lobby::{PlayerId, ReseatAction, SeatKind, SeatSpec, TableEdit, TableSpec};
 use glou_proto::ggz::client::{self, AdminAction, ListType};
-use glou_proto::ggz::server::{
-    GameAbout, GameInfo, ResultAction, ResultCode, RoomInfo, SeatPlayerInfo,
-};
+use glou_proto::ggz::server::{GameAbout, GameInfo, ResultAction, ResultCode, SeatPlayerInfo};
 use glou_proto::ggz::{
     ClientDecoder, ClientItem, ClientMessage, Limits, SESSION_END, SeatType, ServerMessage,
     XmlError,
@@ -69,7 +67,7 @@ pub(super) async fn run(
     lobby: Arc<LobbyService>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let settings = &lobby.settings;
+    let settings = lobby.settings();
     let (mut rd, mut wr) = stream.into_split();
     let mut hello = String::new();
     if lobby.read(|core| core.online()) >= settings.max_clients {
@@ -392,7 +390,7 @@ fn encode(m: &ServerMessage) -> String {
 
 pub(super) fn motd(lobby: &LobbyService) -> String {
     encode(&ServerMessage::Motd {
-        url: lobby.settings.web_motd.clone(),
+        url: lobby.settings().web_motd.clone(),
         text: lobby.motd(),
     })
 }
@@ -518,7 +516,7 @@ async fn on_message(lobby: &Arc<LobbyService>, p: &mut Player, msg: ClientMessag
 
 /// `<LIST>`: the answer, or GGZ's errors (an unknown TYPE is a protocol error).
 fn list(lobby: &LobbyService, id: PlayerId, kind: Option<ListType>, full: bool) {
-    let settings = &lobby.settings;
+    let settings = lobby.settings();
     let text = lobby.read(|core| {
         let in_room = |f: &dyn Fn(u32) -> ServerMessage| match core.room_of(id) {
             Some(room) => encode(&f(room)),
@@ -530,6 +528,7 @@ fn list(lobby: &LobbyService, id: PlayerId, kind: Option<ListType>, full: bool) 
             Some(ListType::Game) => encode(&ServerMessage::GameList(
                 (0..)
                     .zip(&settings.games)
+                    .filter(|(_, g)| !g.closed)
                     .map(|(gid, g)| GameInfo {
                         id: gid,
                         name: g.name.clone(),
@@ -552,16 +551,7 @@ fn list(lobby: &LobbyService, id: PlayerId, kind: Option<ListType>, full: bool) 
             Some(ListType::Room) => encode(&ServerMessage::RoomList(
                 core.rooms()
                     .into_iter()
-                    .map(|r| {
-                        let room = &settings.rooms[r.id as usize];
-                        RoomInfo {
-                            id: i32::try_from(r.id).unwrap_or(i32::MAX),
-                            name: room.name.clone(),
-                            game: r.game.map_or(-1, |g| i32::try_from(g).unwrap_or(-1)),
-                            players: r.players,
-                            desc: full.then(|| room.description.clone()),
-                        }
-                    })
+                    .map(|r| translate::room_info(&settings, r.id, r.players, full))
                     .collect(),
             )),
             Some(ListType::Player) => in_room(&|room| ServerMessage::PlayerList {
@@ -666,7 +656,7 @@ async fn info(
         let (game, room, table) = core.game_at(id)?;
         Some((game, core.seated(room, table)))
     })?;
-    let peers = lobby.settings.games.get(game).is_some_and(|g| g.peers);
+    let peers = lobby.settings().games.get(game).is_some_and(|g| g.peers);
     let mut out = Vec::new();
     for (num, name) in seated {
         if seat.is_some_and(|s| i64::from(num) != s) {
@@ -695,9 +685,13 @@ impl Ping {
     fn deadline(&self, lobby: &LobbyService) -> Instant {
         match self.sent {
             None => self.due,
-            Some(sent) => match lobby.settings.lag_classes.get(usize::from(self.class) - 1) {
+            Some(sent) => match lobby
+                .settings()
+                .lag_classes
+                .get(usize::from(self.class) - 1)
+            {
                 Some(threshold) => sent + *threshold,
-                None => sent + lobby.settings.ping_interval,
+                None => sent + lobby.settings().ping_interval,
             },
         }
     }
@@ -712,7 +706,7 @@ impl Ping {
             // Already in the worst class: ask again later.
             Some(_) if self.class >= 5 => {
                 self.sent = None;
-                self.due = Instant::now() + lobby.settings.ping_interval;
+                self.due = Instant::now() + lobby.settings().ping_interval;
             }
             Some(_) => {
                 self.class += 1;
@@ -727,7 +721,7 @@ impl Ping {
         let Some(sent) = self.sent.take() else { return };
         let rtt = sent.elapsed();
         let above = lobby
-            .settings
+            .settings()
             .lag_classes
             .iter()
             .filter(|t| rtt >= **t)
@@ -735,6 +729,6 @@ impl Ping {
         self.class = 1 + u8::try_from(above).unwrap_or(4);
         let class = self.class;
         lobby.with(|core| core.set_lag(id, class));
-        self.due = Instant::now() + lobby.settings.ping_interval;
+        self.due = Instant::now() + lobby.settings().ping_interval;
     }
 }

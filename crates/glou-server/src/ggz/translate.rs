@@ -7,21 +7,54 @@ use glou_core::lobby::{
     SeatView, Standing, TableView,
 };
 use glou_proto::ggz::server::{
-    self as wire, PlayerInfo, ResultAction, ResultCode, SeatInfo, StatsAttrs, TableInfo,
+    self as wire, PlayerInfo, ResultAction, ResultCode, RoomInfo, SeatInfo, StatsAttrs, TableInfo,
 };
+
+use crate::config;
 use glou_proto::ggz::{ChatType, SeatType, ServerMessage, Update};
 
-/// The GGZ text of one lobby event.
-pub fn event(event: &LobbyEvent) -> String {
+/// The GGZ text of one lobby event (`settings` for what rooms are).
+pub fn event(event: &LobbyEvent, settings: &config::Lobby) -> String {
     let mut out = String::new();
-    message(event).encode(&mut out);
+    message(event, settings).encode(&mut out);
+    // A GGZ client has no way to hear it was moved to another room: tell the player.
+    if let LobbyEvent::RoomRemoved {
+        room,
+        was_in: true,
+        to,
+    } = event
+    {
+        let name = |r: u32| settings.rooms.get(r as usize).map_or("", |r| &r.name);
+        ServerMessage::Chat {
+            kind: ChatType::Announce,
+            from: settings.server_name.clone(),
+            text: Some(format!(
+                "The room {} was closed: you are now in {}.",
+                name(*room),
+                name(*to)
+            )),
+        }
+        .encode(&mut out);
+    }
     if matches!(event, LobbyEvent::Kicked { .. }) {
         ServerMessage::SessionEnd.encode(&mut out);
     }
     out
 }
 
-fn message(event: &LobbyEvent) -> ServerMessage {
+/// A room as GGZ lists it; `full` adds its description.
+pub fn room_info(settings: &config::Lobby, id: u32, players: u32, full: bool) -> RoomInfo {
+    let room = &settings.rooms[id as usize];
+    RoomInfo {
+        id: i32::try_from(id).unwrap_or(i32::MAX),
+        name: room.name.clone(),
+        game: room.game.map_or(-1, |g| i32::try_from(g).unwrap_or(-1)),
+        players,
+        desc: full.then(|| room.description.clone()),
+    }
+}
+
+fn message(event: &LobbyEvent, settings: &config::Lobby) -> ServerMessage {
     let room = |r: u32| i32::try_from(r).unwrap_or(i32::MAX);
     let opt_room = |r: Option<u32>| r.map_or(-1, room);
     let update = ServerMessage::Update;
@@ -162,6 +195,18 @@ fn message(event: &LobbyEvent) -> ServerMessage {
                 format!("You have been kicked out of the server: {reason}")
             }),
         },
+        LobbyEvent::RoomAdded { room } => {
+            update(Update::RoomAdd(room_info(settings, *room, 0, true)))
+        }
+        // A GGZ client frees a deleted room, even the one it is in: those who were in
+        // it hear it closed (the client keeps it), everyone else that it is gone.
+        LobbyEvent::RoomRemoved {
+            room: r, was_in, ..
+        } => update(if *was_in {
+            Update::RoomClose { room: room(*r) }
+        } else {
+            Update::RoomDelete { room: room(*r) }
+        }),
     }
 }
 

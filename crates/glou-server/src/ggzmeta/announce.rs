@@ -23,7 +23,7 @@ const TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Announces until `stop`, then withdraws.
 pub async fn run(lobby: Arc<LobbyService>, ggz: SocketAddr, mut stop: watch::Receiver<bool>) {
-    let settings = &lobby.settings;
+    let settings = lobby.settings();
     if settings.metaservers.is_empty() {
         return;
     }
@@ -64,7 +64,7 @@ pub async fn run(lobby: Arc<LobbyService>, ggz: SocketAddr, mut stop: watch::Rec
 type Announced = (String, &'static str, String, Vec<(String, String)>);
 
 fn entries(lobby: &LobbyService, host: &str, port: u16) -> Vec<Announced> {
-    let s = &lobby.settings;
+    let s = lobby.settings();
     let version = env!("CARGO_PKG_VERSION").to_string();
     let base = format!("ggz://{host}:{port}");
     let mut out = vec![(

@@ -2,6 +2,7 @@
 //! game browser (`/`), `/healthz` and `/metrics`. Handlers translate between DTOs and core calls; rules stay in the core.
 
 mod accounts;
+mod admin;
 pub(crate) mod admission;
 mod auth;
 pub(crate) mod convert;
@@ -65,6 +66,8 @@ pub struct App {
     pub catalog: BTreeMap<String, crate::config::GamePresentation>,
     /// The web game browser's files.
     pub web: ui::WebUi,
+    /// Live operations: the admin API.
+    pub ops: Arc<crate::ops::Ops>,
 }
 
 impl App {
@@ -139,6 +142,46 @@ pub fn router(app: Arc<App>) -> Router {
                 .layer(DefaultBodyLimit::max(freeciv::MAX_BODY)),
         )
         .route("/api/v1/peers", get(peers))
+        .route("/api/v1/admin/games", get(admin::games))
+        .route(
+            "/api/v1/admin/games/{key}",
+            post(admin::add_game)
+                .put(admin::edit_game)
+                .delete(admin::remove_game),
+        )
+        .route(
+            "/api/v1/admin/games/{key}/stats",
+            delete(admin::clear_stats),
+        )
+        .route(
+            "/api/v1/admin/rooms",
+            get(admin::rooms).post(admin::add_room),
+        )
+        .route(
+            "/api/v1/admin/rooms/{id}",
+            put(admin::edit_room).delete(admin::remove_room),
+        )
+        .route("/api/v1/admin/tables", get(admin::tables))
+        .route("/api/v1/admin/tables/{room}/{id}", delete(admin::end_table))
+        .route("/api/v1/admin/players", get(admin::players))
+        .route(
+            "/api/v1/admin/players/{name}/{action}",
+            post(admin::player_action),
+        )
+        .route(
+            "/api/v1/admin/accounts/{name}",
+            delete(admin::remove_account),
+        )
+        .route("/api/v1/admin/accounts/{name}/ban", post(admin::ban))
+        .route("/api/v1/admin/announce", post(admin::announce))
+        .route("/api/v1/admin/log", put(admin::log_filter))
+        .route("/api/v1/admin/reload", post(admin::reload))
+        .route("/api/v1/admin/audit", get(admin::audit))
+        .route("/api/v1/admin/housekeeping", get(admin::housekeeping))
+        .route(
+            "/api/v1/admin/housekeeping/run",
+            post(admin::run_housekeeping),
+        )
         .route("/", get(ui::index))
         .route("/{file}", get(ui::file))
         .route("/healthz", get(healthz))

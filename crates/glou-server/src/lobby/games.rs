@@ -74,6 +74,8 @@ pub(super) enum Order {
 pub(super) struct Games {
     tables: Mutex<HashMap<(RoomId, TableId), mpsc::UnboundedSender<Order>>>,
     running: Arc<AtomicUsize>,
+    /// The process id of each table's program, while it runs (for operators).
+    pids: Mutex<HashMap<(RoomId, u64), u32>>,
 }
 
 impl Games {
@@ -92,6 +94,20 @@ impl Games {
     /// Programs running now.
     pub(super) fn running(&self) -> usize {
         self.running.load(Ordering::Relaxed)
+    }
+
+    /// The process id of the program of a table (by its serial), if it runs.
+    pub(super) fn pid(&self, room: RoomId, serial: u64) -> Option<u32> {
+        self.pids.lock().get(&(room, serial)).copied()
+    }
+}
+
+/// Removes a key from a map when dropped (when a table's program has ended, however).
+struct Forget<'a, K: std::hash::Hash + Eq, V>(&'a Mutex<HashMap<K, V>>, K);
+
+impl<K: std::hash::Hash + Eq, V> Drop for Forget<'_, K, V> {
+    fn drop(&mut self) {
+        self.0.lock().remove(&self.1);
     }
 }
 
@@ -116,11 +132,11 @@ impl LobbyService {
     /// Starts the program of a new table; false if this node runs too many already.
     pub(super) fn start_game(self: &Arc<Self>, at: At, game: usize, seats: Vec<SeatView>) -> bool {
         let At { room, table, .. } = at;
-        if self.games.running() >= self.settings.max_game_processes {
+        if self.games.running() >= self.settings().max_game_processes {
             warn!(
                 room,
                 table,
-                limit = self.settings.max_game_processes,
+                limit = self.settings().max_game_processes,
                 "table not launched: too many game programs"
             );
             return false;
@@ -131,7 +147,7 @@ impl LobbyService {
         let running = Arc::clone(&self.games.running);
         running.fetch_add(1, Ordering::Relaxed);
         self.hub.metrics.game_programs.inc();
-        let span = info_span!("table", room, table, game = %self.settings.games[game].key);
+        let span = info_span!("table", room, table, game = %self.settings().games[game].key);
         let lobby = Arc::clone(self);
         tokio::spawn(
             async move {
@@ -169,13 +185,17 @@ impl LobbyService {
         seats: Vec<SeatView>,
         mut orders: mpsc::UnboundedReceiver<Order>,
     ) -> End {
-        let settings = &self.settings;
+        let settings = self.settings();
         let g = &settings.games[game];
         let (mut child, sock) = match self.spawn(game, at.room) {
             Ok(started) => started,
             Err(e) => return End::Failed(e),
         };
         let group = child.id().and_then(|id| Pid::from_raw(id as i32));
+        if let Some(pid) = child.id() {
+            self.games.pids.lock().insert((at.room, at.serial), pid);
+        }
+        let _forget = Forget(&self.games.pids, (at.room, at.serial));
         let mut run = Run {
             sock,
             format: g.launch_format,
@@ -212,7 +232,7 @@ impl LobbyService {
 
     /// Starts the program with its end of a socket pair on fd 3.
     fn spawn(&self, game: usize, room: RoomId) -> Result<(Child, UnixStream), String> {
-        let settings = &self.settings;
+        let settings = self.settings();
         let g = &settings.games[game];
         let (program, args) = g
             .executable
@@ -268,7 +288,7 @@ impl LobbyService {
     ) -> End {
         let mut decoder = TableDecoder::new();
         let mut buf = vec![0u8; 4096];
-        let start_by = Instant::now() + self.settings.game_start_timeout;
+        let start_by = Instant::now() + self.settings().game_start_timeout;
         let mut waiting = false;
         loop {
             let read = tokio::select! {
@@ -300,7 +320,7 @@ impl LobbyService {
                 () = tokio::time::sleep_until(start_by), if !waiting => {
                     return End::Failed(format!(
                         "the program did not wait for players within {:?}",
-                        self.settings.game_start_timeout
+                        self.settings().game_start_timeout
                     ));
                 }
             };
@@ -402,7 +422,7 @@ impl LobbyService {
             }
             TableMessage::Savegame(path) => {
                 let save = Savegame {
-                    game: self.settings.games[game].key.clone(),
+                    game: self.settings().games[game].key.clone(),
                     room,
                     table,
                     owner: self

@@ -10,17 +10,24 @@ use glou_proto::native::lobby::{
 
 use crate::config;
 
-/// The JSON of one lobby event.
-pub fn event(event: &LobbyEvent) -> String {
-    encode(&message(event))
+/// The JSON of one lobby event (`settings` for what rooms are).
+pub fn event(event: &LobbyEvent, settings: &config::Lobby) -> String {
+    encode(&message(event, settings))
 }
 
 pub fn encode(m: &LobbyMessage) -> String {
     serde_json::to_string(m).expect("lobby messages encode")
 }
 
-fn message(event: &LobbyEvent) -> LobbyMessage {
+fn message(event: &LobbyEvent, settings: &config::Lobby) -> LobbyMessage {
     match event {
+        LobbyEvent::RoomAdded { room } => LobbyMessage::RoomAdded {
+            room: room_dto(settings, *room, 0),
+        },
+        LobbyEvent::RoomRemoved { room, was_in, to } => LobbyMessage::RoomRemoved {
+            room: *room,
+            moved_to: was_in.then_some(*to),
+        },
         LobbyEvent::Reply { action, outcome } => result_message(action_name(*action), *outcome),
         LobbyEvent::PlayerEntered { room, from, player } => LobbyMessage::PlayerEntered {
             room: *room,
@@ -181,7 +188,7 @@ pub fn chat_name(k: ChatKind) -> &'static str {
     }
 }
 
-fn status_name(s: TableStatus) -> &'static str {
+pub fn status_name(s: TableStatus) -> &'static str {
     match s {
         TableStatus::Created => "created",
         TableStatus::Waiting => "waiting",
@@ -268,6 +275,7 @@ pub fn games(settings: &config::Lobby) -> String {
     encode(&LobbyMessage::Games {
         games: (0..)
             .zip(&settings.games)
+            .filter(|(_, g)| !g.closed)
             .map(|(id, g)| GameDto {
                 id,
                 key: g.key.clone(),
@@ -287,18 +295,20 @@ pub fn rooms(settings: &config::Lobby, lobby: &Lobby) -> String {
         rooms: lobby
             .rooms()
             .into_iter()
-            .map(|r| {
-                let room = &settings.rooms[r.id as usize];
-                RoomDto {
-                    id: r.id,
-                    name: room.name.clone(),
-                    description: room.description.clone(),
-                    game: r.game.and_then(|g| u32::try_from(g).ok()),
-                    players: r.players,
-                }
-            })
+            .map(|r| room_dto(settings, r.id, r.players))
             .collect(),
     })
+}
+
+fn room_dto(settings: &config::Lobby, id: u32, players: u32) -> RoomDto {
+    let room = &settings.rooms[id as usize];
+    RoomDto {
+        id,
+        name: room.name.clone(),
+        description: room.description.clone(),
+        game: room.game.and_then(|g| u32::try_from(g).ok()),
+        players,
+    }
 }
 
 pub fn players(lobby: &Lobby, room: u32) -> String {

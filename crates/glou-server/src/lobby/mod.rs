@@ -19,7 +19,7 @@ use glou_core::lobby::{
     Audience, Delivery, Lobby, LobbyError, LobbyEvent, Login, PlayerId, TableOrder,
 };
 use glou_core::{EntryId, Listing, Source};
-use parking_lot::Mutex;
+use parking_lot::{Mutex, RwLock};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -81,12 +81,22 @@ pub struct LobbyService {
     games: games::Games,
     /// Where game programs run: a directory per game.
     game_data: PathBuf,
-    pub settings: config::Lobby,
+    /// Swapped whole by a reload (see [`LobbyService::reconfigure`]).
+    settings: RwLock<Arc<config::Lobby>>,
     pub accounts: Arc<Accounts>,
     pub hub: Arc<Hub>,
     /// The GGZ listener's address, for the MOTD and the room listings.
     pub ggz_addr: Option<SocketAddr>,
     started: glou_core::Timestamp,
+}
+
+/// A player connected to the lobby, for operators.
+#[derive(Debug, Clone)]
+pub struct Connected {
+    pub player: glou_core::lobby::PlayerView,
+    pub room: Option<glou_core::lobby::RoomId>,
+    pub proto: Proto,
+    pub ip: IpAddr,
 }
 
 /// Messages a lobby connection may have queued before it is dropped as too slow.
@@ -113,12 +123,17 @@ impl LobbyService {
             bridges: Mutex::new(HashMap::new()),
             games: games::Games::default(),
             game_data,
-            settings,
+            settings: RwLock::new(Arc::new(settings)),
             accounts,
             hub,
             ggz_addr,
             started,
         })
+    }
+
+    /// The lobby's configuration as it is now.
+    pub fn settings(&self) -> Arc<config::Lobby> {
+        self.settings.read().clone()
     }
 
     /// Logs a player in; their connection then receives what the lobby sends them.
@@ -129,7 +144,7 @@ impl LobbyService {
         ip: IpAddr,
     ) -> Result<(PlayerId, mpsc::Receiver<Out>), LobbyError> {
         let mut st = self.state.lock();
-        if st.conns.len() >= self.settings.max_clients {
+        if st.conns.len() >= self.settings().max_clients {
             return Err(LobbyError::RoomFull);
         }
         let name = login.name.clone();
@@ -204,18 +219,56 @@ impl LobbyService {
     pub fn with<R>(&self, f: impl FnOnce(&mut Lobby) -> R) -> R {
         let mut st = self.state.lock();
         let result = f(&mut st.core);
+        self.flush(&mut st);
+        result
+    }
+
+    /// A reloaded configuration, laid over the running one's room and game ids (see
+    /// [`config::Lobby::succeed`]) and applied at once: players of a closed room go to
+    /// the entry room, everyone hears of rooms opened and closed. Returns what changed;
+    /// refused as a whole, with nothing changed, if it cannot apply.
+    pub fn reconfigure(&self, next: config::Lobby) -> Result<Vec<String>, config::ConfigError> {
+        let mut st = self.state.lock();
+        let current = self.settings();
+        let next = current.succeed(next)?;
+        self.install(&mut st, &current, next)
+    }
+
+    /// Like [`LobbyService::reconfigure`], for a configuration whose ids already follow
+    /// the running one's (an edit of it).
+    pub fn replace(&self, next: config::Lobby) -> Result<Vec<String>, config::ConfigError> {
+        let mut st = self.state.lock();
+        let current = self.settings();
+        self.install(&mut st, &current, next)
+    }
+
+    fn install(
+        &self,
+        st: &mut State,
+        current: &config::Lobby,
+        next: config::Lobby,
+    ) -> Result<Vec<String>, config::ConfigError> {
+        let changes = config::lobby::changes(current, &next);
+        st.core
+            .reconfigure(next.core.clone())
+            .map_err(|e| config::ConfigError::new(format!("lobby: {e}")))?;
+        *self.settings.write() = Arc::new(next);
+        self.flush(st);
+        Ok(changes)
+    }
+
+    fn flush(&self, st: &mut State) {
         loop {
             let deliveries: Vec<Delivery> = st.core.drain().collect();
             let orders: Vec<TableOrder> = st.core.drain_orders().collect();
             if deliveries.is_empty() && orders.is_empty() {
                 break;
             }
-            self.deliver(&mut st, deliveries);
+            self.deliver(st, deliveries);
             for order in orders {
-                self.dispatch(&mut st, order);
+                self.dispatch(st, order);
             }
         }
-        result
     }
 
     /// Carries an order of the core to a table's game program (under the lock, so
@@ -313,6 +366,7 @@ impl LobbyService {
     fn deliver(&self, st: &mut State, deliveries: Vec<Delivery>) {
         let mut slow = Vec::new();
         let mut delivered = 0u64;
+        let settings = self.settings();
         for d in deliveries {
             self.follow(st, &d);
             let closing = matches!(d.event, LobbyEvent::Kicked { .. });
@@ -322,10 +376,10 @@ impl LobbyService {
                 let Some(conn) = conns.get(&p) else { continue };
                 let text = match conn.proto {
                     Proto::Ggz => ggz
-                        .get_or_insert_with(|| crate::ggz::encode_event(&d.event).into())
+                        .get_or_insert_with(|| crate::ggz::encode_event(&d.event, &settings).into())
                         .clone(),
                     Proto::Json => json
-                        .get_or_insert_with(|| json::event(&d.event).into())
+                        .get_or_insert_with(|| json::event(&d.event, &settings).into())
                         .clone(),
                 };
                 let out = if closing {
@@ -360,7 +414,7 @@ impl LobbyService {
     /// a player's game channel when they leave their table.
     fn follow(&self, st: &mut State, d: &Delivery) {
         let room_name = |r: u32| {
-            self.settings
+            self.settings()
                 .rooms
                 .get(r as usize)
                 .map(|room| room.name.clone())
@@ -434,6 +488,35 @@ impl LobbyService {
             .is_some_and(|tx| tx.try_send(bytes).is_ok())
     }
 
+    /// Every table with the process id of its game program (if one runs here).
+    pub fn tables_overview(&self) -> Vec<(glou_core::lobby::TableOverview, Option<u32>)> {
+        self.read(|core| core.all_tables())
+            .into_iter()
+            .map(|t| {
+                let pid = self.games.pid(t.room, t.serial);
+                (t, pid)
+            })
+            .collect()
+    }
+
+    /// Every connected player: id, view, room, protocol and address.
+    pub fn connected(&self) -> Vec<Connected> {
+        let st = self.state.lock();
+        st.core
+            .online_players()
+            .into_iter()
+            .filter_map(|(id, player, room)| {
+                let conn = st.conns.get(&id)?;
+                Some(Connected {
+                    player,
+                    room,
+                    proto: conn.proto,
+                    ip: conn.ip,
+                })
+            })
+            .collect()
+    }
+
     /// Sends one connection a message of its own (answers to lists and the like).
     pub fn send(&self, id: PlayerId, text: String) {
         let st = self.state.lock();
@@ -447,7 +530,7 @@ impl LobbyService {
     /// Periodic work: room counts to everyone, and the room listings if announced.
     pub fn tick(&self) {
         self.with(|core| core.room_counts());
-        if self.settings.announce_rooms {
+        if self.settings().announce_rooms {
             self.announce_rooms();
         }
     }
@@ -458,12 +541,13 @@ impl LobbyService {
         let Some(addr) = self.ggz_addr else { return };
         let rooms = self.read(|core| core.rooms());
         let now = self.hub.now();
+        let settings = self.settings();
         self.hub.mutate(|reg| {
             for room in rooms {
-                let settings = &self.settings.rooms[room.id as usize];
-                let game = settings
+                let game = settings.rooms[room.id as usize]
                     .game
-                    .map_or("ggz", |g| self.settings.games[g].key.as_str());
+                    .map_or("ggz", |g| settings.games[g].key.as_str());
+                let settings = &settings.rooms[room.id as usize];
                 let listing = Listing {
                     game: game.to_string(),
                     kind: "gameroom".into(),
@@ -485,11 +569,12 @@ impl LobbyService {
     pub fn motd(&self) -> String {
         let (players, (tables, open)) = self.read(|core| (core.online(), core.table_counts()));
         let now = self.hub.now();
+        let settings = self.settings();
         motd::render(
-            &self.settings.motd,
+            &settings.motd,
             &motd::Facts {
-                admin_name: &self.settings.admin_name,
-                admin_email: &self.settings.admin_email,
+                admin_name: &settings.admin_name,
+                admin_email: &settings.admin_email,
                 port: self.ggz_addr.map_or(0, |a| a.port()),
                 now,
                 uptime: now.since(self.started),

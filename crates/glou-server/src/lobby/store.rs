@@ -16,7 +16,7 @@ impl LobbyService {
         if !registered {
             return None;
         }
-        let (lobby, settings) = (self, &self.settings);
+        let (lobby, settings) = (self, self.settings());
         let game = &settings.games[settings.rooms.get(room as usize)?.game?];
         let model = game.stats;
         if !(model.records || model.ratings || model.highscores) {
@@ -51,7 +51,7 @@ impl LobbyService {
     /// rating and highscore as the game's statistics say, then the room hears the new
     /// standings (GGZ's `UPDATE player stats`).
     pub(super) async fn record_match(&self, room: RoomId, game: usize, entries: &[ReportEntry]) {
-        let g = &self.settings.games[game];
+        let g = &self.settings().games[game];
         let mut players = Vec::with_capacity(entries.len());
         for e in entries {
             let kind = if e.seat_type == SeatType::Bot {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use glou_core::Timestamp;
+use glou_server::ops::{ConfigSource, Hooks};
 use glou_server::{Config, Listeners, RawConfig};
 use glou_store::Store;
 use serde_json::{Value, json};
@@ -34,6 +35,26 @@ pub fn tictactoe_program() -> std::path::PathBuf {
         program.display()
     );
     program
+}
+
+/// What every test server has: loopback listeners on port 0, the test's clock and
+/// data directory, quick background work, the shipped TicTacToe program.
+fn test_setup(config: &mut Config, dir: &std::path::Path, clock: &Arc<AtomicU64>) {
+    config.data_dir = dir.to_path_buf();
+    config.http = Some("127.0.0.1:0".parse().unwrap());
+    config.q3master = None;
+    config.ggz = Some("127.0.0.1:0".parse().unwrap());
+    config.ggzmeta = Some("127.0.0.1:0".parse().unwrap());
+    config.tw07master = Some("127.0.0.1:0".parse().unwrap());
+    config.wzlobby = Some("127.0.0.1:0".parse().unwrap());
+    config.allow_private = true;
+    config.expire_interval = Duration::from_millis(10);
+    config.persist_interval = Duration::from_millis(20);
+    let c = clock.clone();
+    config.clock = Arc::new(move || Timestamp::from_millis(c.load(Ordering::SeqCst)));
+    if let Some(g) = config.lobby.games.iter_mut().find(|g| g.key == "tictactoe") {
+        g.executable = vec![tictactoe_program().display().to_string()];
+    }
 }
 
 pub struct TestServer {
@@ -70,7 +91,34 @@ impl TestServer {
         now: u64,
         tweak: impl FnOnce(&mut Config),
     ) -> Self {
-        let clock = Arc::new(AtomicU64::new(now));
+        Self::start_hooked(dir, Arc::new(AtomicU64::new(now)), tweak, Hooks::default()).await
+    }
+
+    /// Starts from `DIR/glou.toml` (which the test may rewrite, then reload), with the
+    /// listeners, clock and data directory of every test server.
+    pub async fn start_from_file(dir: Arc<tempfile::TempDir>, hooks: Hooks) -> Self {
+        let clock = Arc::new(AtomicU64::new(T0));
+        let (d, c) = (dir.path().to_path_buf(), clock.clone());
+        let source: ConfigSource = Arc::new(move || {
+            let text = std::fs::read_to_string(d.join("glou.toml")).unwrap();
+            let mut config = RawConfig::from_toml(&text)?.validate()?;
+            test_setup(&mut config, &d, &c);
+            Ok(config)
+        });
+        let config = source().unwrap();
+        let hooks = Hooks {
+            config: Some(source),
+            ..hooks
+        };
+        Self::start_hooked(dir, clock, |c| *c = config, hooks).await
+    }
+
+    async fn start_hooked(
+        dir: Arc<tempfile::TempDir>,
+        clock: Arc<AtomicU64>,
+        tweak: impl FnOnce(&mut Config),
+        hooks: Hooks,
+    ) -> Self {
         // `RUST_LOG=glou_server=debug cargo test …` shows the server's log.
         if std::env::var_os("RUST_LOG").is_some() {
             let _ = tracing_subscriber::fmt()
@@ -79,18 +127,7 @@ impl TestServer {
                 .try_init();
         }
         let mut config = RawConfig::default().validate().unwrap();
-        config.data_dir = dir.path().to_path_buf();
-        config.http = Some("127.0.0.1:0".parse().unwrap());
-        config.q3master = None;
-        config.ggz = Some("127.0.0.1:0".parse().unwrap());
-        config.ggzmeta = Some("127.0.0.1:0".parse().unwrap());
-        config.tw07master = Some("127.0.0.1:0".parse().unwrap());
-        config.wzlobby = Some("127.0.0.1:0".parse().unwrap());
-        config.allow_private = true;
-        config.expire_interval = Duration::from_millis(10);
-        config.persist_interval = Duration::from_millis(20);
-        let c = clock.clone();
-        config.clock = Arc::new(move || Timestamp::from_millis(c.load(Ordering::SeqCst)));
+        test_setup(&mut config, dir.path(), &clock);
         tweak(&mut config);
         if let Some(g) = config.lobby.games.iter_mut().find(|g| g.key == "tictactoe") {
             g.executable = vec![tictactoe_program().display().to_string()];
@@ -108,9 +145,15 @@ impl TestServer {
         let wz = listeners.wzlobby.as_ref().map(|s| s.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            glou_server::run(config, store, listeners, async {
-                let _ = stopped.await;
-            })
+            glou_server::run(
+                config,
+                store,
+                listeners,
+                async {
+                    let _ = stopped.await;
+                },
+                hooks,
+            )
             .await
             .unwrap();
         });

@@ -11,6 +11,7 @@ mod ggz;
 mod ggzmeta;
 mod harness;
 mod listing;
+mod ops;
 mod persistence;
 mod q3master;
 mod tw07;

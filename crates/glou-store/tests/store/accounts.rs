@@ -1,8 +1,12 @@
-//! Accounts, sessions and avatars.
+//! Accounts, sessions and avatars; housekeeping of inactive accounts.
 
 use glou_core::Timestamp;
 use glou_core::account::{Perm, Perms};
-use glou_store::{AccountUpdate, Ban, NewAccount, Refusal, SessionOwner, Store, StoreError};
+use glou_core::rating::Outcome;
+use glou_store::{
+    AccountUpdate, Ban, MatchPlayer, MatchReport, NewAccount, PlayerKind, RankModel, Refusal,
+    SessionOwner, StatsModel, Store, StoreError,
+};
 
 use crate::each_backend;
 
@@ -221,6 +225,195 @@ async fn avatars_are_replaced_and_removed() {
         assert!(store.delete_avatar(a.id).await.unwrap());
         assert!(!store.delete_avatar(a.id).await.unwrap());
         assert!(store.avatar("erin").await.unwrap().is_none());
+    })
+    .await;
+}
+
+async fn register_at(store: &Store, name: &str, perms: Perms, at: u64) -> i64 {
+    let new = NewAccount {
+        name,
+        password_hash: "x".into(),
+        email: None,
+        perms,
+    };
+    let at = Timestamp::from_millis(at);
+    store.create_account(&new, at).await.unwrap().id
+}
+
+async fn login(store: &Store, id: i64, at: u64) {
+    store
+        .record_login(id, Timestamp::from_millis(at))
+        .await
+        .unwrap();
+}
+
+/// Idle since: `old` and `ann` 100 (created, never logged in), `herald` 150, `lapsed`
+/// 500 (its last login, though created at 10); active at 1,000: `edge` (logged in at
+/// 1,000 exactly), `returning` (created at 50, back at 5,000), `fresh` (created at
+/// 2,000); never housekept: the admins `boss` and `warden`, idle since 5.
+async fn housekeeping_cast(store: &Store) -> [i64; 9] {
+    let old = register_at(store, "old", Perms::REGISTERED, 100).await;
+    let ann = register_at(store, "Ann", Perms::REGISTERED, 100).await;
+    let herald = Perms::REGISTERED.with(Perm::ChatAnnounce, true);
+    let herald = register_at(store, "herald", herald, 150).await;
+    let lapsed = register_at(store, "lapsed", Perms::REGISTERED, 10).await;
+    login(store, lapsed, 500).await;
+    let edge = register_at(store, "edge", Perms::REGISTERED, 20).await;
+    login(store, edge, 1_000).await;
+    let returning = register_at(store, "returning", Perms::REGISTERED, 50).await;
+    login(store, returning, 5_000).await;
+    let fresh = register_at(store, "fresh", Perms::REGISTERED, 2_000).await;
+    let boss = register_at(store, "boss", Perms::ADMIN, 5).await;
+    let warden = Perms::REGISTERED.with(Perm::RoomsAdmin, true);
+    let warden = register_at(store, "warden", warden, 5).await;
+    [
+        old, ann, herald, lapsed, edge, returning, fresh, boss, warden,
+    ]
+}
+
+const BEFORE: Timestamp = Timestamp::from_millis(1_000);
+
+async fn inactive(store: &Store, limit: u32) -> Vec<String> {
+    let found = store.inactive_accounts(BEFORE, limit).await.unwrap();
+    found.into_iter().map(|a| a.name).collect()
+}
+
+#[tokio::test]
+async fn inactive_accounts_by_last_login_or_creation_never_admins() {
+    each_backend(|store| async move {
+        assert!(inactive(&store, 10).await.is_empty());
+        let [old, ..] = housekeeping_cast(&store).await;
+        store.set_avatar(old, b"png", "e1", T0).await.unwrap();
+        assert_eq!(
+            inactive(&store, 10).await,
+            ["Ann", "old", "herald", "lapsed"]
+        );
+        assert_eq!(inactive(&store, 2).await, ["Ann", "old"]);
+        assert!(inactive(&store, 0).await.is_empty());
+        // Whole accounts, read as everywhere else.
+        let first = store.inactive_accounts(BEFORE, 2).await.unwrap();
+        assert_eq!(first[1], store.account("old").await.unwrap().unwrap());
+        assert_eq!(first[1].avatar.as_deref(), Some("e1"));
+        // Later, more are idle; the admins never are.
+        let later = store
+            .inactive_accounts(Timestamp::from_millis(u64::MAX / 2), 20)
+            .await
+            .unwrap();
+        let names: Vec<_> = later.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "Ann",
+                "old",
+                "herald",
+                "lapsed",
+                "edge",
+                "fresh",
+                "returning"
+            ]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn delete_inactive_deletes_them_as_delete_account_does() {
+    each_backend(|store| async move {
+        let [old, _, _, lapsed, _, returning, fresh, boss, _] = housekeeping_cast(&store).await;
+        let until = Timestamp::from_millis(2_000_000);
+        for (digest, id) in [(1, old), (2, returning), (3, lapsed)] {
+            let owner = SessionOwner::Account(id);
+            store
+                .create_session(&[digest; 32], &owner, T0, until)
+                .await
+                .unwrap();
+        }
+        let guest = SessionOwner::Guest("visitor".into());
+        store
+            .create_session(&[4; 32], &guest, T0, until)
+            .await
+            .unwrap();
+        store.set_avatar(old, b"png", "e1", T0).await.unwrap();
+        store.request_friend(old, "returning", T0).await.unwrap();
+        store.accept_friend(returning, "old", T0).await.unwrap();
+        store.request_friend(lapsed, "fresh", T0).await.unwrap();
+        store.block(returning, "lapsed", T0).await.unwrap();
+        let report = MatchReport {
+            game: "chess".into(),
+            players: ["old", "returning"]
+                .map(|name| MatchPlayer {
+                    name: name.into(),
+                    kind: PlayerKind::Registered,
+                    team: None,
+                    outcome: Outcome::Tie,
+                    score: 0,
+                })
+                .into(),
+        };
+        let model = StatsModel {
+            records: true,
+            ..StatsModel::default()
+        };
+        store.report_match(&report, model, T0).await.unwrap();
+
+        assert!(store.session(&[1; 32], T0).await.unwrap().is_some());
+        assert!(store.avatar("old").await.unwrap().is_some());
+        assert_eq!(store.friend_list(returning).await.unwrap().friends.len(), 1);
+        assert_eq!(store.player_stats("old").await.unwrap().len(), 1);
+
+        let deleted = store.delete_inactive(BEFORE, 3).await.unwrap();
+        assert_eq!(
+            deleted,
+            ["Ann", "old", "herald"],
+            "the oldest three, in order"
+        );
+        assert_eq!(inactive(&store, 10).await, ["lapsed"]);
+        assert!(store.account("old").await.unwrap().is_none());
+        assert!(store.session(&[1; 32], T0).await.unwrap().is_none());
+        assert!(store.avatar("old").await.unwrap().is_none());
+        let ranked = store
+            .rankings("chess", RankModel::WinsLosses, 0, 10)
+            .await
+            .unwrap();
+        let ranked: Vec<_> = ranked.iter().map(|r| r.stats.player.as_str()).collect();
+        assert_eq!(ranked, ["returning"], "old's statistics went with it");
+        assert_eq!(
+            store.matches_of("old", None, 10).await.unwrap().len(),
+            1,
+            "the match history stays"
+        );
+        let friends = store.friend_list(returning).await.unwrap();
+        assert!(friends.friends.is_empty());
+        assert_eq!(friends.blocked.len(), 1, "lapsed is still there");
+        assert_eq!(store.friend_list(fresh).await.unwrap().incoming.len(), 1);
+        // The active and their sessions stay.
+        let s = store.session(&[2; 32], T0).await.unwrap().unwrap();
+        assert_eq!(s.name, "returning");
+        assert!(store.session(&[3; 32], T0).await.unwrap().is_some());
+        assert!(store.session(&[4; 32], T0).await.unwrap().is_some());
+        assert_eq!(store.player_stats("returning").await.unwrap().len(), 1);
+
+        assert_eq!(store.delete_inactive(BEFORE, 10).await.unwrap(), ["lapsed"]);
+        assert!(store.session(&[3; 32], T0).await.unwrap().is_none());
+        assert!(
+            store
+                .friend_list(returning)
+                .await
+                .unwrap()
+                .blocked
+                .is_empty()
+        );
+        assert!(store.friend_list(fresh).await.unwrap().incoming.is_empty());
+        assert!(store.delete_inactive(BEFORE, 10).await.unwrap().is_empty());
+        let left: Vec<String> = store
+            .accounts("", 20)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
+        assert_eq!(left, ["boss", "edge", "fresh", "returning", "warden"]);
+        assert!(store.account_by_id(boss).await.unwrap().is_some());
     })
     .await;
 }

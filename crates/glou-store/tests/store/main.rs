@@ -2,6 +2,7 @@
 //! `GLOU_TEST_POSTGRES_URL` is set (each run in a schema of its own, dropped after).
 
 mod accounts;
+mod audit;
 mod friends;
 mod listings;
 mod stats;

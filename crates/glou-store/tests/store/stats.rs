@@ -329,3 +329,45 @@ async fn savegames_are_kept_newest_first_per_game() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn clearing_a_game_keeps_other_games_and_the_history() {
+    each_backend(|store| async move {
+        register(&store, "ann").await;
+        register(&store, "ben").await;
+        let pair = || vec![seat("ann", Outcome::Win, 5), seat("ben", Outcome::Loss, 2)];
+        play(&store, ALL, pair(), 1).await;
+        play(&store, ALL, pair(), 2).await;
+        let chess = MatchReport {
+            game: "chess".into(),
+            players: pair(),
+        };
+        let at = Timestamp::from_millis(3);
+        store.report_match(&chess, ALL, at).await.unwrap();
+
+        assert_eq!(store.clear_game_stats("tictactoe").await.unwrap(), 2);
+        let ranked = |game: &'static str| {
+            let store = store.clone();
+            async move {
+                let rows = store.rankings(game, RankModel::Rating, 0, 10).await;
+                let rows = rows.unwrap();
+                rows.into_iter().map(|r| r.stats).collect::<Vec<_>>()
+            }
+        };
+        assert!(ranked("tictactoe").await.is_empty());
+        let chess = ranked("chess").await;
+        let kept: Vec<_> = chess.iter().map(|s| (s.player.as_str(), s.wins)).collect();
+        assert_eq!(kept, [("ann", 1), ("ben", 0)]);
+        let games: Vec<_> = store.player_stats("ann").await.unwrap();
+        let games: Vec<_> = games.iter().map(|s| s.game.as_str()).collect();
+        assert_eq!(games, ["chess"]);
+        assert_eq!(
+            store.matches_of("ann", None, 10).await.unwrap().len(),
+            3,
+            "the history stays"
+        );
+        assert_eq!(store.clear_game_stats("tictactoe").await.unwrap(), 0);
+        assert_eq!(store.clear_game_stats("go").await.unwrap(), 0);
+    })
+    .await;
+}

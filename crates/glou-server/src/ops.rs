@@ -1,0 +1,553 @@
+//! Live operations: what an operator changes in a running server. A reload re-reads
+//! the configuration (SIGHUP or the admin API) and applies what can change live; the
+//! admin API's actions (rooms, game types, players, tables, accounts, statistics, the
+//! log filter) go through here and are written to the audit log; the housekeeping
+//! (inactive accounts, statistics cleared on a schedule) runs here too.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use glou_core::Timestamp;
+use glou_core::lobby::{AdminAction, LobbyError};
+use glou_store::{NewAudit, Store, StoreError};
+use parking_lot::Mutex;
+use serde::Serialize;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::accounts::Accounts;
+use crate::config::{self, Config, ConfigError};
+use crate::hub::Hub;
+use crate::lobby::LobbyService;
+
+/// Reads the configuration again, as the server was started (its file, then the
+/// command line over it).
+pub type ConfigSource = Arc<dyn Fn() -> Result<Config, ConfigError> + Send + Sync>;
+/// Replaces the log filter (`info`, `glou_server=debug`, …); only the binary can.
+pub type LogFilter = Arc<dyn Fn(&str) -> Result<(), String> + Send + Sync>;
+
+/// What the program running the server gives it for live operations.
+#[derive(Default)]
+pub struct Hooks {
+    pub config: Option<ConfigSource>,
+    pub log_filter: Option<LogFilter>,
+    /// Each message asks for a reload (the binary sends one per SIGHUP).
+    pub reloads: Option<tokio::sync::mpsc::Receiver<()>>,
+}
+
+impl std::fmt::Debug for Hooks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hooks")
+            .field("config", &self.config.is_some())
+            .field("log_filter", &self.log_filter.is_some())
+            .field("reloads", &self.reloads.is_some())
+            .finish()
+    }
+}
+
+/// What a reload did.
+#[derive(Debug, Default, Serialize)]
+pub struct ReloadReport {
+    /// What changed, one line each.
+    pub applied: Vec<String>,
+    /// Settings that differ in the file but only take effect after a restart; the
+    /// running values stay.
+    pub restart_needed: Vec<String>,
+}
+
+/// Why an operation failed: a stable code and a sentence.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct OpsError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl OpsError {
+    pub fn new(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ConfigError> for OpsError {
+    fn from(e: ConfigError) -> Self {
+        Self::new("bad_config", e.to_string())
+    }
+}
+
+impl From<StoreError> for OpsError {
+    fn from(e: StoreError) -> Self {
+        warn!(error = %e, "store failure in an admin operation");
+        Self::new("store_failed", "the database failed; nothing was changed")
+    }
+}
+
+impl From<LobbyError> for OpsError {
+    fn from(e: LobbyError) -> Self {
+        let code = match e {
+            LobbyError::UnknownPlayer => "not_online",
+            LobbyError::NoTable => "no_table",
+            _ => "refused",
+        };
+        Self::new(code, e.to_string())
+    }
+}
+
+/// The operator's side of a running server.
+pub struct Ops {
+    pub lobby: Arc<LobbyService>,
+    pub accounts: Arc<Accounts>,
+    pub hub: Arc<Hub>,
+    store: Store,
+    source: Option<ConfigSource>,
+    log_filter: Option<LogFilter>,
+    /// The digest of the local admin token (see [`Ops::write_admin_token`]).
+    admin_token: Mutex<Option<[u8; 32]>>,
+    /// The configuration in force: what a reload compares the file with.
+    running: Mutex<Config>,
+    /// One reload or edit at a time.
+    edits: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Ops {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ops").finish_non_exhaustive()
+    }
+}
+
+/// What the housekeeping did in one pass.
+#[derive(Debug, Default, Serialize)]
+pub struct Swept {
+    pub accounts_removed: Vec<String>,
+    /// Games whose statistics were cleared, with the rows removed.
+    pub stats_cleared: BTreeMap<String, u64>,
+}
+
+impl Ops {
+    pub fn new(
+        config: Config,
+        hooks: &Hooks,
+        lobby: Arc<LobbyService>,
+        accounts: Arc<Accounts>,
+        hub: Arc<Hub>,
+        store: Store,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            lobby,
+            accounts,
+            hub,
+            store,
+            source: hooks.config.clone(),
+            log_filter: hooks.log_filter.clone(),
+            admin_token: Mutex::new(None),
+            running: Mutex::new(config),
+            edits: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Draws a new local admin token and writes it to `DATA_DIR/admin.token`, readable
+    /// by the server's user only: whoever can read that file may use the admin API
+    /// (that is how `glou admin` on the server's machine finds it). Each start draws a
+    /// new one.
+    pub fn write_admin_token(&self, data_dir: &std::path::Path) -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let token = crate::accounts::new_token();
+        let token = token.as_str();
+        std::fs::create_dir_all(data_dir)?;
+        let path = data_dir.join(ADMIN_TOKEN_FILE);
+        let _ = std::fs::remove_file(&path);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        file.write_all(token.as_bytes())?;
+        file.write_all(b"\n")?;
+        *self.admin_token.lock() = Some(glou_core::account::token_digest(token));
+        Ok(())
+    }
+
+    /// Whether `token` is the local admin token.
+    pub fn is_admin_token(&self, token: &str) -> bool {
+        let digest = glou_core::account::token_digest(token);
+        self.admin_token
+            .lock()
+            .is_some_and(|expected| constant_time_eq(&expected, &digest))
+    }
+
+    /// Reads the configuration again and applies it (see [`Ops::apply`]).
+    pub async fn reload(&self, actor: &str) -> Result<ReloadReport, OpsError> {
+        let _one = self.edits.lock().await;
+        let Some(source) = self.source.clone() else {
+            return Err(OpsError::new(
+                "no_config_file",
+                "this server was not started from a configuration it can read again",
+            ));
+        };
+        let result = tokio::task::spawn_blocking(move || source())
+            .await
+            .map_err(|e| OpsError::new("internal", e.to_string()))
+            .and_then(|r| r.map_err(OpsError::from))
+            .and_then(|next| self.apply(next));
+        let (detail, outcome) = match &result {
+            Ok(report) => (
+                serde_json::to_string(report).unwrap_or_default(),
+                "ok".to_string(),
+            ),
+            Err(e) => (e.message.clone(), e.code.to_string()),
+        };
+        self.audit(actor, "config.reload", "", &detail, &outcome)
+            .await;
+        match &result {
+            Ok(report) => info!(
+                applied = ?report.applied,
+                restart_needed = ?report.restart_needed,
+                "configuration reloaded"
+            ),
+            Err(e) => warn!(reason = %e, "configuration refused; the running one stays"),
+        }
+        result
+    }
+
+    /// Applies a new configuration: the lobby (rooms, game types, MOTD, chat and table
+    /// limits), the accounts' limits, the registry's limits and timeouts, the
+    /// housekeeping and the log filter change at once; what only a restart can change
+    /// is reported and left as it is. If the lobby refuses the new configuration (the
+    /// entry room replaced), nothing is applied.
+    fn apply(&self, next: Config) -> Result<ReloadReport, OpsError> {
+        let mut running = self.running.lock();
+        let mut report = ReloadReport {
+            restart_needed: restart_needed(&running, &next),
+            ..ReloadReport::default()
+        };
+        // Everything that can refuse goes first, so that a refusal changes nothing: the
+        // lobby's ids (checked again when applied), then the log filter.
+        self.lobby.settings().succeed(next.lobby.clone())?;
+        if running.log_filter != next.log_filter {
+            if let (Some(set), Some(filter)) = (&self.log_filter, &next.log_filter) {
+                set(filter).map_err(|e| OpsError::new("bad_config", format!("log: {e}")))?;
+                report.applied.push(format!("log filter set to {filter:?}"));
+            }
+            running.log_filter = next.log_filter.clone();
+        }
+        report
+            .applied
+            .extend(self.lobby.reconfigure(next.lobby.clone())?);
+        running.lobby = self.lobby.settings().as_ref().clone();
+        if format!("{:?}", running.accounts) != format!("{:?}", next.accounts) {
+            self.accounts.reconfigure(next.accounts.clone());
+            running.accounts = next.accounts.clone();
+            report.applied.push("account limits changed".into());
+        }
+        let limits = |c: &Config| {
+            (
+                c.registry.max_entries,
+                c.registry.max_per_owner,
+                c.registry.timeouts,
+            )
+        };
+        if limits(&running) != limits(&next) {
+            let (max_entries, max_per_owner, timeouts) = limits(&next);
+            self.hub
+                .mutate(|reg| reg.set_limits(max_entries, max_per_owner, timeouts));
+            running.registry.max_entries = max_entries;
+            running.registry.max_per_owner = max_per_owner;
+            running.registry.timeouts = timeouts;
+            report.applied.push("registry limits changed".into());
+        }
+        if running.housekeeping != next.housekeeping {
+            running.housekeeping = next.housekeeping.clone();
+            report.applied.push("housekeeping changed".into());
+        }
+        Ok(report)
+    }
+
+    /// Replaces the lobby's configuration by an edited copy of it (an admin API edit
+    /// of rooms or game types; the ids are already right).
+    pub async fn edit_lobby(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        edit: impl FnOnce(&mut config::Lobby) -> Result<(), OpsError>,
+    ) -> Result<Vec<String>, OpsError> {
+        let _one = self.edits.lock().await;
+        let result = (|| {
+            let mut next = self.lobby.settings().as_ref().clone();
+            edit(&mut next)?;
+            let next = next.with_core_rules();
+            let changes = self.lobby.replace(next)?;
+            self.running.lock().lobby = self.lobby.settings().as_ref().clone();
+            Ok(changes)
+        })();
+        self.finish(actor, action, target, "", result).await
+    }
+
+    /// Kick, gag or ungag a player online.
+    pub async fn admin_player(
+        &self,
+        actor: &str,
+        action: AdminAction,
+        target: &str,
+        reason: &str,
+    ) -> Result<(), OpsError> {
+        let name = match action {
+            AdminAction::Kick => "player.kick",
+            AdminAction::Gag => "player.gag",
+            AdminAction::Ungag => "player.ungag",
+        };
+        let result = self
+            .lobby
+            .with(|core| core.operate(actor, action, target, reason))
+            .map_err(OpsError::from);
+        self.finish(actor, name, target, reason, result).await
+    }
+
+    /// An announcement to everyone online.
+    pub async fn announce(&self, actor: &str, text: &str) -> Result<(), OpsError> {
+        let result = if text.trim().is_empty() {
+            Err(OpsError::new("bad_request", "the announcement is empty"))
+        } else {
+            self.lobby.with(|core| core.broadcast(actor, text));
+            Ok(())
+        };
+        self.finish(actor, "lobby.announce", "", text, result).await
+    }
+
+    /// Ends a table now.
+    pub async fn end_table(&self, actor: &str, room: u32, table: u32) -> Result<(), OpsError> {
+        let result = self
+            .lobby
+            .with(|core| core.close_table(room, table))
+            .map_err(OpsError::from);
+        let target = format!("room {room} table {table}");
+        self.finish(actor, "table.end", &target, "", result).await
+    }
+
+    /// Sets the log filter until the next reload or restart.
+    pub async fn set_log_filter(&self, actor: &str, filter: &str) -> Result<(), OpsError> {
+        let result = match &self.log_filter {
+            Some(set) => set(filter).map_err(|e| OpsError::new("bad_request", e)),
+            None => Err(OpsError::new(
+                "unsupported",
+                "this server's logging cannot be changed while it runs",
+            )),
+        };
+        if result.is_ok() {
+            info!(filter, "log filter changed");
+        }
+        self.finish(actor, "log.filter", filter, "", result).await
+    }
+
+    /// Records an operation in the audit log, with its outcome, and returns it.
+    pub async fn finish<T>(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+        result: Result<T, OpsError>,
+    ) -> Result<T, OpsError> {
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.code,
+        };
+        self.audit(actor, action, target, detail, outcome).await;
+        result
+    }
+
+    async fn audit(&self, actor: &str, action: &str, target: &str, detail: &str, outcome: &str) {
+        let entry = NewAudit {
+            at: self.hub.now(),
+            actor,
+            action,
+            target,
+            detail,
+            outcome,
+        };
+        if let Err(e) = self.store.record_audit(&entry).await {
+            warn!(error = %e, action, "writing the audit log failed");
+        }
+        self.hub
+            .metrics
+            .admin_actions
+            .get_or_create(&crate::metrics::AdminLabels {
+                action: action.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// The accounts the housekeeping would remove now (none if it removes none).
+    pub async fn inactive(&self, limit: u32) -> Result<Vec<glou_store::Account>, OpsError> {
+        let Some(before) = self.inactive_before() else {
+            return Ok(Vec::new());
+        };
+        Ok(self.store.inactive_accounts(before, limit).await?)
+    }
+
+    fn inactive_before(&self) -> Option<Timestamp> {
+        let after = self.running.lock().housekeeping.remove_inactive_after?;
+        Some(Timestamp::from_millis(
+            self.hub
+                .now()
+                .as_millis()
+                .saturating_sub(u64::try_from(after.as_millis()).unwrap_or(u64::MAX)),
+        ))
+    }
+
+    /// One pass of the housekeeping: inactive accounts removed (and logged out), and
+    /// each game's statistics cleared when its period has passed since the last
+    /// clearing (the first period starts when the schedule is first seen).
+    pub async fn housekeep(&self) -> Result<Swept, OpsError> {
+        let mut swept = Swept::default();
+        if let Some(before) = self.inactive_before() {
+            loop {
+                let names = self.store.delete_inactive(before, 500).await?;
+                for name in &names {
+                    self.logout_everywhere(name);
+                    self.audit("system", "account.remove_inactive", name, "", "ok")
+                        .await;
+                }
+                let done = names.len() < 500;
+                self.hub
+                    .metrics
+                    .housekept_accounts
+                    .inc_by(names.len() as u64);
+                swept.accounts_removed.extend(names);
+                if done {
+                    break;
+                }
+            }
+        }
+        let schedule = self.running.lock().housekeeping.clear_stats.clone();
+        let now = self.hub.now();
+        for (game, every) in schedule {
+            let since = match self.store.last_audit("stats.clear", &game).await? {
+                Some(at) => at,
+                None => match self.store.last_audit("stats.schedule", &game).await? {
+                    Some(at) => at,
+                    None => {
+                        let detail = format!("every {}", humantime::format_duration(every));
+                        self.audit("system", "stats.schedule", &game, &detail, "ok")
+                            .await;
+                        continue;
+                    }
+                },
+            };
+            if now.since(since) >= every {
+                let rows = self.store.clear_game_stats(&game).await?;
+                self.audit(
+                    "system",
+                    "stats.clear",
+                    &game,
+                    &format!("{rows} rows"),
+                    "ok",
+                )
+                .await;
+                self.hub.metrics.housekept_stats.inc();
+                info!(game, rows, "statistics cleared on schedule");
+                swept.stats_cleared.insert(game, rows);
+            }
+        }
+        if !swept.accounts_removed.is_empty() {
+            info!(
+                removed = swept.accounts_removed.len(),
+                "inactive accounts removed"
+            );
+        }
+        Ok(swept)
+    }
+
+    /// Ends a removed account's presence in the lobby, if it is online.
+    pub fn logout_everywhere(&self, name: &str) {
+        if let Some((id, _)) = self.lobby.find(name) {
+            self.lobby.with(|core| {
+                let _ = core.operate("server", AdminAction::Kick, name, "account removed");
+            });
+            self.lobby.leave_lobby(id);
+        }
+    }
+
+    /// The housekeeping's settings in force.
+    pub fn housekeeping(&self) -> config::Housekeeping {
+        self.running.lock().housekeeping.clone()
+    }
+
+    fn housekeeping_interval(&self) -> Duration {
+        self.running.lock().housekeeping.interval
+    }
+}
+
+/// The file in the data directory that holds the local admin token.
+pub const ADMIN_TOKEN_FILE: &str = "admin.token";
+
+fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Runs the housekeeping every `housekeeping.interval` until `stop`.
+pub async fn housekeeping_loop(ops: Arc<Ops>, mut stop: watch::Receiver<bool>) {
+    loop {
+        let every = ops.housekeeping_interval();
+        tokio::select! {
+            () = tokio::time::sleep(every) => {
+                if let Err(e) = ops.housekeep().await {
+                    warn!(error = %e, "housekeeping failed; will retry");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// The settings that differ but only apply at a restart.
+fn restart_needed(running: &Config, next: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut check = |name: &str, same: bool| {
+        if !same {
+            out.push(name.to_owned());
+        }
+    };
+    let dbg = |v: &dyn std::fmt::Debug| format!("{v:?}");
+    check("listen.http", running.http == next.http);
+    check("listen.q3master", running.q3master == next.q3master);
+    check("listen.ggz", running.ggz == next.ggz);
+    check("listen.ggzmeta", running.ggzmeta == next.ggzmeta);
+    check("listen.tw07master", running.tw07master == next.tw07master);
+    check("listen.wzlobby", running.wzlobby == next.wzlobby);
+    check("data_dir", running.data_dir == next.data_dir);
+    check("store", running.store == next.store);
+    check("web_dir", running.web_dir == next.web_dir);
+    check("trusted", running.trusted == next.trusted);
+    check("allow_private", running.allow_private == next.allow_private);
+    check("api", dbg(&running.api) == dbg(&next.api));
+    check("q3master", dbg(&running.q3) == dbg(&next.q3));
+    check("tw07master", dbg(&running.tw07) == dbg(&next.tw07));
+    check("wzlobby", dbg(&running.wz) == dbg(&next.wz));
+    check("ggzmeta", dbg(&running.meta) == dbg(&next.meta));
+    check(
+        "federation",
+        dbg(&running.federation) == dbg(&next.federation),
+    );
+    check(
+        "games (statistics models and catalog)",
+        running.games == next.games && dbg(&running.catalog) == dbg(&next.catalog),
+    );
+    check(
+        "registry (other than max_entries, max_per_address, timeouts)",
+        running.registry.change_window == next.registry.change_window
+            && running.expire_interval == next.expire_interval
+            && running.persist_interval == next.persist_interval,
+    );
+    out
+}
