@@ -69,8 +69,8 @@ pub async fn handle(
             return Some(result("lobby_logout", Ok(())));
         }
         LobbyRequest::Motd {} => reply(json::encode(&LobbyMessage::Motd { text: lobby.motd() })),
-        LobbyRequest::Games {} => reply(json::games(&*lobby.settings())),
-        LobbyRequest::Rooms {} => reply(lobby.read(|c| json::rooms(&*lobby.settings(), c))),
+        LobbyRequest::Games {} => reply(json::games(&lobby.settings())),
+        LobbyRequest::Rooms {} => reply(lobby.read(|c| json::rooms(&lobby.settings(), c))),
         LobbyRequest::Players {} | LobbyRequest::Tables {} => {
             let players = matches!(msg, LobbyRequest::Players {});
             let text = lobby.read(|c| match c.room_of(id) {

@@ -87,3 +87,30 @@ async fn entries_come_back_newest_first_and_page_by_id() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn the_last_successful_time_of_an_action_on_a_target() {
+    each_backend(|store| async move {
+        assert_eq!(store.last_audit("room.add", "Lobby").await.unwrap(), None);
+        for e in &ENTRIES {
+            store.record_audit(e).await.unwrap();
+        }
+        store
+            .record_audit(&audit(900, "alice", "room.add", "Lobby", "", "ok"))
+            .await
+            .unwrap();
+        store
+            .record_audit(&audit(5_000, "alice", "room.add", "Lobby", "", "exists"))
+            .await
+            .unwrap();
+        // The latest time, not the latest entry; failures do not count.
+        let at = |ms| Some(Timestamp::from_millis(ms));
+        assert_eq!(
+            store.last_audit("room.add", "Lobby").await.unwrap(),
+            at(1_000)
+        );
+        assert_eq!(store.last_audit("player.kick", "carl").await.unwrap(), None);
+        assert_eq!(store.last_audit("room.add", "Hall").await.unwrap(), None);
+    })
+    .await;
+}

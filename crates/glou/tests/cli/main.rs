@@ -1,11 +1,12 @@
 //! The `glou` binary as a user runs it, in one test binary: `serve` (the server's
-//! life cycle and configuration) and `admin` (`glou user …` and `glou stats …`).
+//! life cycle and configuration) `admin` (`glou user …` and `glou stats …`) and `ops` (`glou admin …` and SIGHUP).
 
 mod admin;
 mod bench;
 mod crash;
 mod federation;
 mod games;
+mod ops;
 mod serve;
 
 use std::process::{Child, Command, ExitStatus};
