@@ -543,6 +543,20 @@ fn restart_needed(running: &Config, next: &Config) -> Vec<String> {
         "games (statistics models and catalog)",
         running.games == next.games && dbg(&running.catalog) == dbg(&next.catalog),
     );
+    let (a, b) = (&running.lobby, &next.lobby);
+    check(
+        "lobby.room_update_interval",
+        a.room_update_interval == b.room_update_interval,
+    );
+    check(
+        "lobby.metaservers and lobby.public_host",
+        a.metaservers == b.metaservers && a.public_host == b.public_host,
+    );
+    // The upload route's body limit is set when the router is built.
+    check(
+        "accounts.avatar_max_bytes (raised)",
+        next.accounts.avatar_max_bytes <= running.accounts.avatar_max_bytes,
+    );
     check(
         "registry (other than max_entries, max_per_address, timeouts)",
         running.registry.change_window == next.registry.change_window

@@ -603,7 +603,6 @@ pub fn changes(old: &Lobby, next: &Lobby) -> Vec<String> {
                 (&l.server_name, &l.admin_name, &l.admin_email),
                 l.ping_interval,
                 l.lag_classes,
-                l.room_update_interval,
                 l.max_clients,
                 l.guests,
                 l.registration,

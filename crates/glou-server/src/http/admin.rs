@@ -370,7 +370,13 @@ pub async fn player_action(
         "kick" => AdminAction::Kick,
         "gag" => AdminAction::Gag,
         "ungag" => AdminAction::Ungag,
-        _ => return Err(ApiError::not_found()),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no_action",
+                format!("no player action {action:?}: kick, gag or ungag"),
+            ));
+        }
     };
     let reason = reason.map(|Json(r)| r.reason).unwrap_or_default();
     app.ops.admin_player(&actor, action, &name, &reason).await?;

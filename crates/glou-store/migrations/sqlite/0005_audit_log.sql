@@ -5,7 +5,7 @@ CREATE TABLE audit_log (
     -- as PostgreSQL's identity column guarantees; paging and order go by id.
     id      INTEGER PRIMARY KEY AUTOINCREMENT,
     at      INTEGER NOT NULL,
-    actor   TEXT    NOT NULL,             -- an account name, "local-admin" or "system"
+    actor   TEXT    NOT NULL,             -- an account name, "local-admin", "signal" (SIGHUP) or "system"
     action  TEXT    NOT NULL,             -- e.g. "room.add", "player.kick"
     target  TEXT    NOT NULL DEFAULT '',
     detail  TEXT    NOT NULL DEFAULT '',  -- free text or JSON, as the caller gives it
