@@ -57,6 +57,17 @@ fn login(l: &mut Lobby, name: &str, room: u32) -> PlayerId {
     p
 }
 
+fn table(seats: [SeatKind; 2]) -> TableSpec {
+    TableSpec {
+        game: Some(0),
+        desc: String::new(),
+        seats: seats
+            .into_iter()
+            .map(|kind| SeatSpec { kind, name: None })
+            .collect(),
+    }
+}
+
 /// Drains and returns, per delivery, the event and its recipients.
 fn deliveries(l: &mut Lobby) -> Vec<(LobbyEvent, Vec<PlayerId>)> {
     let all: Vec<_> = l.drain().collect();
@@ -98,23 +109,7 @@ fn closing_a_room_ends_its_tables_and_moves_its_players_to_the_entry_room() {
     let a = login(&mut l, "alice", 1);
     let b = login(&mut l, "bob", 1);
     let c = login(&mut l, "carol", 0);
-    l.launch(
-        a,
-        TableSpec {
-            game: Some(0),
-            desc: String::new(),
-            seats: vec![
-                SeatSpec {
-                    kind: SeatKind::Open,
-                    name: None,
-                },
-                SeatSpec {
-                    kind: SeatKind::Open,
-                    name: None,
-                },
-            ],
-        },
-    );
+    l.launch(a, table([SeatKind::Open, SeatKind::Open]));
     assert_eq!(l.table_of(a), Some(1));
     l.drain().for_each(drop);
 
@@ -236,23 +231,7 @@ fn an_operator_kicks_gags_announces_and_ends_tables() {
     let mut l = Lobby::new(config());
     let a = login(&mut l, "alice", 1);
     let b = login(&mut l, "bob", 0);
-    l.launch(
-        a,
-        TableSpec {
-            game: Some(0),
-            desc: String::new(),
-            seats: vec![
-                SeatSpec {
-                    kind: SeatKind::Open,
-                    name: None,
-                },
-                SeatSpec {
-                    kind: SeatKind::Bot,
-                    name: None,
-                },
-            ],
-        },
-    );
+    l.launch(a, table([SeatKind::Open, SeatKind::Bot]));
     l.drain().for_each(drop);
 
     l.broadcast("ops", "maintenance at noon, be ready");
