@@ -229,16 +229,8 @@ impl Ops {
             restart_needed: restart_needed(&running, &next),
             ..ReloadReport::default()
         };
-        // Everything that can refuse goes first, so that a refusal changes nothing: the
-        // lobby's ids (checked again when applied), then the log filter.
-        self.lobby.settings().succeed(next.lobby.clone())?;
-        if running.log_filter != next.log_filter {
-            if let (Some(set), Some(filter)) = (&self.log_filter, &next.log_filter) {
-                set(filter).map_err(|e| OpsError::new("bad_config", format!("log: {e}")))?;
-                report.applied.push(format!("log filter set to {filter:?}"));
-            }
-            running.log_filter = next.log_filter.clone();
-        }
+        // The lobby is the one part that can still refuse (the file, its log filter
+        // included, was validated whole): it goes first, so a refusal changes nothing.
         report
             .applied
             .extend(self.lobby.reconfigure(next.lobby.clone())?);
@@ -263,6 +255,15 @@ impl Ops {
             running.registry.max_per_owner = max_per_owner;
             running.registry.timeouts = timeouts;
             report.applied.push("registry limits changed".into());
+        }
+        if running.log_filter != next.log_filter {
+            if let (Some(set), Some(filter)) = (&self.log_filter, &next.log_filter) {
+                match set(filter) {
+                    Ok(()) => report.applied.push(format!("log filter set to {filter:?}")),
+                    Err(e) => warn!(error = %e, "the log filter could not be replaced"),
+                }
+            }
+            running.log_filter = next.log_filter.clone();
         }
         if running.housekeeping != next.housekeeping {
             running.housekeeping = next.housekeeping.clone();
@@ -331,6 +332,55 @@ impl Ops {
             .map_err(OpsError::from);
         let target = format!("room {room} table {table}");
         self.finish(actor, "table.end", &target, "", result).await
+    }
+
+    /// Bans an account (for `seconds`, or for good): its sessions end and it leaves
+    /// the lobby.
+    pub async fn ban(
+        &self,
+        actor: &str,
+        name: &str,
+        seconds: Option<u64>,
+        reason: &str,
+    ) -> Result<(), OpsError> {
+        let result = async {
+            let account = self.account(name).await?;
+            let ban = glou_store::Ban {
+                until: seconds.map(|s| self.hub.now().saturating_add(Duration::from_secs(s))),
+                reason: reason.to_owned(),
+            };
+            self.store.set_ban(account.id, Some(&ban)).await?;
+            self.store.revoke_sessions(account.id).await?;
+            self.logout_everywhere(&account.name, "banned");
+            Ok(())
+        }
+        .await;
+        let detail = match seconds {
+            Some(s) => format!("for {s} s: {reason}"),
+            None => format!("for good: {reason}"),
+        };
+        self.finish(actor, "account.ban", name, &detail, result)
+            .await
+    }
+
+    /// Removes an account with its sessions, avatar, statistics and friends; it leaves
+    /// the lobby.
+    pub async fn remove_account(&self, actor: &str, name: &str) -> Result<(), OpsError> {
+        let result = async {
+            let account = self.account(name).await?;
+            self.store.delete_account(account.id).await?;
+            self.logout_everywhere(&account.name, "account removed");
+            Ok(())
+        }
+        .await;
+        self.finish(actor, "account.remove", name, "", result).await
+    }
+
+    async fn account(&self, name: &str) -> Result<glou_store::Account, OpsError> {
+        self.store
+            .account(name)
+            .await?
+            .ok_or_else(|| OpsError::new("no_account", format!("no account {name:?}")))
     }
 
     /// Sets the log filter until the next reload or restart.
@@ -414,7 +464,7 @@ impl Ops {
             loop {
                 let names = self.store.delete_inactive(before, 500).await?;
                 for name in &names {
-                    self.logout_everywhere(name);
+                    self.logout_everywhere(name, "account removed");
                     self.audit("system", "account.remove_inactive", name, "", "ok")
                         .await;
                 }
@@ -468,11 +518,11 @@ impl Ops {
         Ok(swept)
     }
 
-    /// Ends a removed account's presence in the lobby, if it is online.
-    pub fn logout_everywhere(&self, name: &str) {
+    /// Throws an account out of the lobby, if it is online.
+    fn logout_everywhere(&self, name: &str, reason: &str) {
         if let Some((id, _)) = self.lobby.find(name) {
             self.lobby.with(|core| {
-                let _ = core.operate("server", AdminAction::Kick, name, "account removed");
+                let _ = core.operate("server", AdminAction::Kick, name, reason);
             });
             self.lobby.leave_lobby(id);
         }

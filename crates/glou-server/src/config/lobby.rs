@@ -114,7 +114,7 @@ pub struct RawRoom {
 }
 
 /// A game type of the lobby, with what GGZ clients are told about it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GameType {
     /// The `[games.NAME]` key, also the statistics key.
     pub key: String,
@@ -145,7 +145,7 @@ pub struct GameType {
 }
 
 /// A configured room.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Room {
     pub name: String,
     pub description: String,
@@ -575,7 +575,7 @@ pub fn changes(old: &Lobby, next: &Lobby) -> Vec<String> {
         match (before.is_some_and(|b| !b.closed), !g.closed) {
             (false, true) => out.push(format!("game type {} added", g.key)),
             (true, false) => out.push(format!("game type {} removed", g.key)),
-            (true, true) if before.is_some_and(|b| format!("{b:?}") != format!("{g:?}")) => {
+            (true, true) if before.is_some_and(|b| b != g) => {
                 out.push(format!("game type {} changed", g.key));
             }
             _ => {}
@@ -586,7 +586,7 @@ pub fn changes(old: &Lobby, next: &Lobby) -> Vec<String> {
         match (before.is_some_and(|b| !b.closed), !r.closed) {
             (false, true) => out.push(format!("room {:?} added (id {id})", r.name)),
             (true, false) => out.push(format!("room {:?} removed (id {id})", r.name)),
-            (true, true) if before.is_some_and(|b| format!("{b:?}") != format!("{r:?}")) => {
+            (true, true) if before.is_some_and(|b| b != r) => {
                 out.push(format!("room {:?} changed", r.name));
             }
             _ => {}
@@ -595,30 +595,27 @@ pub fn changes(old: &Lobby, next: &Lobby) -> Vec<String> {
     if old.motd != next.motd || old.web_motd != next.web_motd {
         out.push("lobby MOTD changed".into());
     }
-    let rest = |l: &Lobby| {
+    fn rest(l: &Lobby) -> impl PartialEq + '_ {
         let core = &l.core;
-        format!(
-            "{:?}",
+        (
+            (&l.server_name, &l.admin_name, &l.admin_email),
+            l.ping_interval,
+            l.lag_classes,
+            l.max_clients,
+            l.guests,
+            l.registration,
+            l.announce_rooms,
+            &l.game_dir,
+            l.max_game_processes,
+            l.game_start_timeout,
             (
-                (&l.server_name, &l.admin_name, &l.admin_email),
-                l.ping_interval,
-                l.lag_classes,
-                l.max_clients,
-                l.guests,
-                l.registration,
-                l.announce_rooms,
-                &l.game_dir,
-                l.max_game_processes,
-                l.game_start_timeout,
-                (
-                    core.chat_len,
-                    core.max_tables,
-                    core.chat_burst,
-                    core.chat_rate
-                ),
-            )
+                core.chat_len,
+                core.max_tables,
+                core.chat_burst,
+                core.chat_rate,
+            ),
         )
-    };
+    }
     if rest(old) != rest(next) {
         out.push("lobby settings changed".into());
     }

@@ -17,7 +17,6 @@ use glou_proto::native::admin::{
     AdminGame, AdminPlayer, AdminRoom, AdminSeat, AdminTable, AnnounceBody, AuditDto, BanBody,
     ChangedDto, HousekeepingDto, InactiveDto, LogBody, ReasonBody, ReloadDto, SweptDto,
 };
-use glou_store::Ban;
 use serde::Deserialize;
 
 use super::convert::rfc3339;
@@ -392,38 +391,7 @@ pub async fn ban(
     raw: Result<Json<BanBody>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
     let ban = body(raw)?;
-    let result = async {
-        let account = app
-            .accounts
-            .store
-            .account(&name)
-            .await?
-            .ok_or_else(|| OpsError::new("no_account", format!("no account {name:?}")))?;
-        let until = ban.seconds.map(|s| {
-            app.hub
-                .now()
-                .saturating_add(std::time::Duration::from_secs(s))
-        });
-        let stored = Ban {
-            until,
-            reason: ban.reason.clone(),
-        };
-        app.accounts
-            .store
-            .set_ban(account.id, Some(&stored))
-            .await?;
-        app.accounts.store.revoke_sessions(account.id).await?;
-        app.ops.logout_everywhere(&account.name);
-        Ok(())
-    }
-    .await;
-    let detail = match ban.seconds {
-        Some(s) => format!("for {s} s: {}", ban.reason),
-        None => format!("for good: {}", ban.reason),
-    };
-    app.ops
-        .finish(&actor, "account.ban", &name, &detail, result)
-        .await?;
+    app.ops.ban(&actor, &name, ban.seconds, &ban.reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -434,21 +402,7 @@ pub async fn remove_account(
     Admin(actor): Admin,
     Path(name): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    let result = async {
-        let account = app
-            .accounts
-            .store
-            .account(&name)
-            .await?
-            .ok_or_else(|| OpsError::new("no_account", format!("no account {name:?}")))?;
-        app.accounts.store.delete_account(account.id).await?;
-        app.ops.logout_everywhere(&account.name);
-        Ok(())
-    }
-    .await;
-    app.ops
-        .finish(&actor, "account.remove", &name, "", result)
-        .await?;
+    app.ops.remove_account(&actor, &name).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -460,8 +414,8 @@ pub async fn clear_stats(
     Path(game): Path<String>,
 ) -> Result<Response, ApiError> {
     let result = if app.games.contains_key(&game) {
-        app.accounts
-            .store
+        app.ops
+            .store()
             .clear_game_stats(&game)
             .await
             .map_err(OpsError::from)

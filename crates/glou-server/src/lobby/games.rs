@@ -102,15 +102,6 @@ impl Games {
     }
 }
 
-/// Removes a key from a map when dropped (when a table's program has ended, however).
-struct Forget<'a, K: std::hash::Hash + Eq, V>(&'a Mutex<HashMap<K, V>>, K);
-
-impl<K: std::hash::Hash + Eq, V> Drop for Forget<'_, K, V> {
-    fn drop(&mut self) {
-        self.0.lock().remove(&self.1);
-    }
-}
-
 /// A table, told apart from later tables with its id by its serial.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct At {
@@ -170,6 +161,7 @@ impl LobbyService {
                     tables.remove(&(room, table));
                 }
                 drop(tables);
+                lobby.games.pids.lock().remove(&(room, at.serial));
                 running.fetch_sub(1, Ordering::Relaxed);
                 lobby.hub.metrics.game_programs.dec();
             }
@@ -195,7 +187,6 @@ impl LobbyService {
         if let Some(pid) = child.id() {
             self.games.pids.lock().insert((at.room, at.serial), pid);
         }
-        let _forget = Forget(&self.games.pids, (at.room, at.serial));
         let mut run = Run {
             sock,
             format: g.launch_format,

@@ -417,10 +417,7 @@ async fn bans_and_removals_reach_accounts_online() {
     )
     .await;
     assert_eq!(status, 204);
-    assert_eq!(
-        next_of(&mut ws, "kicked").await["reason"],
-        "account removed"
-    );
+    assert_eq!(next_of(&mut ws, "kicked").await["reason"], "banned");
     let (status, _) = server
         .post(
             "/api/v1/sessions",
