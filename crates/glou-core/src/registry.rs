@@ -543,6 +543,68 @@ impl Registry {
         }
     }
 
+    /// Applies an entry another node of the same community wrote: it replaces whatever
+    /// is listed for its game and address (another node's write of the same server
+    /// wins, as the cluster's order decided), keeps this node's revision counting,
+    /// emits what subscribers must see, and leaves nothing for this node to publish —
+    /// the change is not its own. Limits are not applied: the node that accepted the
+    /// entry applied them, and every replica must list the same servers.
+    pub fn replicate(&mut self, mut entry: Entry) {
+        entry.listing.rules = normalize_rules(entry.listing.rules);
+        let id = entry.id;
+        let dirty = self.dirty.get(&id).copied();
+        if let Some(other) = self.find(&entry.listing.game, &entry.listing.address)
+            && other.id != id
+        {
+            let other = other.id;
+            let other_dirty = self.dirty.get(&other).copied();
+            self.remove(other);
+            self.restore_dirty(other, other_dirty);
+        }
+        match self.entries.get(&id).cloned() {
+            Some(old) => {
+                entry.revision = old.revision + 1;
+                let visible = old.listing != entry.listing
+                    || old.source != entry.source
+                    || old.origin != entry.origin;
+                self.replace(old, entry, visible);
+            }
+            None => {
+                entry.revision = 0;
+                let entry = Arc::new(entry);
+                self.insert(Arc::clone(&entry));
+                self.index_players(&entry, true);
+                self.emit(None, Some(entry));
+            }
+        }
+        self.restore_dirty(id, dirty);
+    }
+
+    /// Removes the entry of a game and address because another node of the community
+    /// removed it; as [`Registry::replicate`], nothing is left to publish. Returns
+    /// whether it was listed.
+    pub fn replicate_removal(&mut self, game: &str, address: &str) -> bool {
+        let Some(id) = self.find(game, address).map(|e| e.id) else {
+            return false;
+        };
+        let dirty = self.dirty.get(&id).copied();
+        self.remove(id);
+        self.restore_dirty(id, dirty);
+        true
+    }
+
+    /// Puts an entry's unpublished state back as it was before a replicated change.
+    fn restore_dirty(&mut self, id: EntryId, was: Option<Dirty>) {
+        match was {
+            Some(d) => {
+                self.dirty.insert(id, d);
+            }
+            None => {
+                self.dirty.remove(&id);
+            }
+        }
+    }
+
     /// The entries replicated from `origin` (a scan: for link changes, not queries).
     pub fn from_origin(&self, origin: &str) -> Vec<Arc<Entry>> {
         self.entries

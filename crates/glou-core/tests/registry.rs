@@ -863,3 +863,79 @@ fn the_unspecified_owner_is_not_limited() {
         Err(AnnounceError::TooManyForOwner(1))
     ));
 }
+
+/// An entry as another node of the community wrote it.
+fn replica(id: u64, l: Listing, now: Timestamp) -> glou_core::Entry {
+    glou_core::Entry {
+        id: EntryId(id),
+        listing: l,
+        source: Source::Native,
+        owner: ip(1),
+        secret: Some(secret(1)),
+        first_seen: now,
+        last_seen: now,
+        expires_at: Some(now.saturating_add(Duration::from_secs(60))),
+        origin: None,
+        revision: 7,
+    }
+}
+
+#[test]
+fn replicated_changes_are_seen_but_left_unpublished() {
+    let mut f = Fixture::new();
+    f.reg
+        .replicate(replica(50, listing("oa", 1, "Remote", 2), at(0)));
+    assert_eq!(f.kinds(), vec![(EventKind::Added, 1)]);
+    assert_eq!(f.names(&all(10)), ["Remote"]);
+    // The secret came along: the server may heartbeat to this node now.
+    let e = f
+        .reg
+        .update(EntryId(50), &secret(1), ListingPatch::default(), at(5))
+        .unwrap();
+    assert_eq!(e.expires_at, Some(at(65)));
+    assert_eq!(
+        f.reg.take_dirty().len(),
+        1,
+        "the local heartbeat is ours to publish"
+    );
+
+    // A change of the listing is an update; one of times alone is silent.
+    f.reg
+        .replicate(replica(50, listing("oa", 1, "Renamed", 3), at(6)));
+    f.reg
+        .replicate(replica(50, listing("oa", 1, "Renamed", 3), at(9)));
+    assert_eq!(f.kinds(), vec![(EventKind::Updated, 2)]);
+    assert_eq!(f.reg.get(EntryId(50)).unwrap().expires_at, Some(at(69)));
+    assert!(
+        f.reg.take_dirty().is_empty(),
+        "nothing replicated is republished"
+    );
+
+    // The same server written under another id replaces the first.
+    f.reg
+        .replicate(replica(51, listing("oa", 1, "Again", 3), at(10)));
+    assert_eq!(
+        f.kinds(),
+        vec![(EventKind::Removed, 3), (EventKind::Added, 4)]
+    );
+    assert!(f.reg.get(EntryId(50)).is_none());
+    assert!(f.reg.replicate_removal("oa", "203.0.113.1:1"));
+    assert!(!f.reg.replicate_removal("oa", "203.0.113.1:1"));
+    assert_eq!(f.kinds(), vec![(EventKind::Removed, 5)]);
+    assert!(f.reg.is_empty());
+    assert!(f.reg.take_dirty().is_empty());
+}
+
+#[test]
+fn a_replicated_change_keeps_a_local_one_pending() {
+    let mut f = Fixture::new();
+    let id = f.announce(listing("oa", 1, "Mine", 1), at(0)).unwrap();
+    let mut theirs = replica(id.0, listing("oa", 1, "Theirs", 1), at(1));
+    theirs.id = id;
+    f.reg.replicate(theirs);
+    let dirty = f.reg.take_dirty();
+    assert!(
+        matches!(dirty.as_slice(), [PersistOp::Upsert(e)] if e.listing.name == "Theirs"),
+        "the local announcement is still to publish, as the entry now is: {dirty:?}"
+    );
+}

@@ -1,6 +1,7 @@
 //! Glou's wire formats: message types with their encode/decode, one module per
 //! protocol. Pure data and codecs: no IO, no tokio, no knowledge of the core.
 
+pub mod cluster;
 pub mod federation;
 pub mod freeciv;
 pub mod ggz;

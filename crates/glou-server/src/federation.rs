@@ -23,7 +23,7 @@ use std::time::Duration;
 use glou_core::{Entry, EntryId, Event, EventKind, Listing, Merged, Source, Timestamp};
 use glou_proto::federation::{MAX_LINE, Message, Welcome};
 use glou_proto::ggzmeta::{Authorization, Federate, Reply, Status, authorize};
-use glou_proto::native::{AnnounceRequest, PlayerDto};
+use glou_proto::native::AnnounceRequest;
 use parking_lot::Mutex;
 use serde::Serialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -679,7 +679,7 @@ impl Federation {
                     seq,
                     at: now,
                     origin: community.to_string(),
-                    listing: to_link(&e.listing),
+                    listing: crate::http::convert::announce_request(&e.listing),
                 }
                 .encode(),
             );
@@ -716,7 +716,7 @@ fn change(event: &Event, peer: &PeerLink, community: &str, now: Timestamp) -> Op
             seq: event.seq,
             at,
             origin: community.to_string(),
-            listing: to_link(&event.after.as_ref()?.listing),
+            listing: crate::http::convert::announce_request(&event.after.as_ref()?.listing),
         }),
         EventKind::Removed => {
             let l = &event.before.as_ref()?.listing;
@@ -728,34 +728,6 @@ fn change(event: &Event, peer: &PeerLink, community: &str, now: Timestamp) -> Op
                 address: l.address.clone(),
             })
         }
-    }
-}
-
-/// A listing as it crosses a link: the native API's announcement.
-fn to_link(l: &Listing) -> AnnounceRequest {
-    AnnounceRequest {
-        game: l.game.clone(),
-        kind: Some(l.kind.clone()),
-        address: Some(l.address.clone()),
-        port: None,
-        name: l.name.clone(),
-        map: l.map.clone(),
-        players: l.players,
-        max_players: l.max_players,
-        bots: l.bots,
-        password: l.password,
-        version: l.version.clone(),
-        protocol: l.protocol.clone(),
-        rules: l.rules.iter().cloned().collect(),
-        player_list: l
-            .player_list
-            .iter()
-            .map(|p| PlayerDto {
-                name: p.name.clone().into(),
-                score: p.score,
-                ping: p.ping,
-            })
-            .collect(),
     }
 }
 
@@ -866,6 +838,9 @@ mod tests {
                 ping: 9,
             }],
         };
-        assert_eq!(from_link(to_link(&l)), Some(l));
+        assert_eq!(
+            from_link(crate::http::convert::announce_request(&l)),
+            Some(l)
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod avatar;
+pub mod cluster;
 pub mod config;
 mod federation;
 mod ggz;
@@ -108,6 +109,8 @@ pub enum ServerError {
     Http(io::Error),
     #[error("the {0} listener failed: {1}")]
     Listener(&'static str, io::Error),
+    #[error(transparent)]
+    Cluster(#[from] cluster::ClusterError),
 }
 
 /// Opens the store the configuration names: its `store` URL, else SQLite in its data
@@ -133,7 +136,6 @@ pub async fn run(
     mut hooks: ops::Hooks,
 ) -> Result<(), ServerError> {
     let now = (config.clock)();
-    let stored = store.load_listings(now).await?;
     // Sequence numbers start above any a previous run gave out, so that clients that
     // resume with an old one are told to take a new snapshot.
     let registry = RegistryConfig {
@@ -144,9 +146,21 @@ pub async fn run(
         .timeout(glou_core::Source::Native)
         .unwrap_or(Duration::from_secs(300));
     let hub = Arc::new(Hub::new(registry, config.clock.clone()));
-    let restored = hub.mutate(|reg| reg.restore(stored, now));
-    hub.read(|reg| hub.meta.rebuild(reg));
-    info!(restored, "listings loaded");
+    // A node of a cluster reads the community's listing, not its own copy of it.
+    let (cluster, cluster_watch) = match &config.cluster {
+        Some(c) => {
+            let cluster = cluster::Cluster::join(c, hub.clone()).await?;
+            let watch = cluster.catch_up().await?;
+            (Some(cluster), Some(watch))
+        }
+        None => {
+            let stored = store.load_listings(now).await?;
+            let restored = hub.mutate(|reg| reg.restore(stored, now));
+            hub.read(|reg| hub.meta.rebuild(reg));
+            info!(restored, "listings loaded");
+            (None, None)
+        }
+    };
     ggzmeta::list_permanent(&hub, &config.meta);
     let federation = federation::Federation::new(
         hub.clone(),
@@ -208,6 +222,7 @@ pub async fn run(
                 catalog: config.catalog.clone(),
                 web: http::WebUi::new(config.web_dir.clone()),
                 ops: ops.clone(),
+                cluster: cluster.clone(),
             });
             tokio::spawn(http::serve(listener, app, stopped(front_stopped.clone())))
         }
@@ -268,9 +283,17 @@ pub async fn run(
     let lobby_task = tokio::spawn(lobby_loop(lobby.clone(), front_stopped.clone()));
     let expiry_task = tokio::spawn(expire_loop(
         hub.clone(),
+        cluster.clone(),
         config.expire_interval,
         front_stopped.clone(),
     ));
+    let cluster_tasks = match (&cluster, cluster_watch) {
+        (Some(c), Some(watch)) => vec![
+            tokio::spawn(c.clone().follow(watch, front_stopped.clone())),
+            tokio::spawn(c.clone().lead_loop(front_stopped.clone())),
+        ],
+        _ => Vec::new(),
+    };
     let housekeeping_task =
         tokio::spawn(ops::housekeeping_loop(ops.clone(), front_stopped.clone()));
     let reload_task = hooks.reloads.take().map(|mut reloads| {
@@ -289,12 +312,15 @@ pub async fn run(
         })
     });
     let tidy_task = tokio::spawn(tidy_loop(accounts, front_stopped));
-    let persist_task = tokio::spawn(persist_loop(
-        hub.clone(),
-        store.clone(),
-        config.persist_interval,
-        persist_stopped,
-    ));
+    let persist_task = match &cluster {
+        Some(c) => tokio::spawn(c.clone().publish_loop(persist_stopped)),
+        None => tokio::spawn(persist_loop(
+            hub.clone(),
+            store.clone(),
+            config.persist_interval,
+            persist_stopped,
+        )),
+    };
 
     let failure = tokio::select! {
         () = shutdown => None,
@@ -312,6 +338,9 @@ pub async fn run(
         http_task.abort();
     }
     let _ = expiry_task.await;
+    for task in cluster_tasks {
+        let _ = task.await;
+    }
     let _ = tidy_task.await;
     let _ = housekeeping_task.await;
     if let Some(task) = reload_task {
@@ -412,12 +441,21 @@ async fn stopped(mut stop: watch::Receiver<bool>) {
     let _ = stop.wait_for(|&s| s).await;
 }
 
-/// Removes entries whose time is up, every `every`.
-async fn expire_loop(hub: Arc<Hub>, every: Duration, mut stop: watch::Receiver<bool>) {
+/// Removes entries whose time is up, every `every`. In a cluster only the leader
+/// does, and the other nodes follow its removals.
+async fn expire_loop(
+    hub: Arc<Hub>,
+    cluster: Option<Arc<cluster::Cluster>>,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(every);
     loop {
         tokio::select! {
             _ = tick.tick() => {
+                if cluster.as_ref().is_some_and(|c| !c.is_leader()) {
+                    continue;
+                }
                 let now = hub.now();
                 let expired = hub.mutate(|reg| reg.expire(now));
                 if expired > 0 {

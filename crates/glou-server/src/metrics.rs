@@ -65,6 +65,14 @@ pub struct Metrics {
     pub admin_actions: Family<AdminLabels, Counter>,
     pub housekept_accounts: Counter,
     pub housekept_stats: Counter,
+    /// Listing records this node wrote to the cluster.
+    pub cluster_published: Counter,
+    /// Listing records of other nodes this node applied.
+    pub cluster_applied: Counter,
+    /// Writes to the cluster that failed (retried with the next batch).
+    pub cluster_errors: Counter,
+    /// 1 while this node decides expiry for the cluster.
+    pub cluster_leader: Gauge,
 }
 
 impl Metrics {
@@ -174,6 +182,26 @@ impl Metrics {
             "housekeeping_stats_cleared",
             "Games whose statistics the housekeeping cleared on schedule",
             self.housekept_stats.clone(),
+        );
+        reg.register(
+            "cluster_published",
+            "Listing records this node wrote to the cluster",
+            self.cluster_published.clone(),
+        );
+        reg.register(
+            "cluster_applied",
+            "Listing records of other nodes this node applied",
+            self.cluster_applied.clone(),
+        );
+        reg.register(
+            "cluster_errors",
+            "Writes to the cluster that failed and wait for a retry",
+            self.cluster_errors.clone(),
+        );
+        reg.register(
+            "cluster_leader",
+            "1 while this node decides the expiry of listings for the cluster",
+            self.cluster_leader.clone(),
         );
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &reg).expect("writing to a String");

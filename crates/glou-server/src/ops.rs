@@ -577,6 +577,7 @@ fn restart_needed(running: &Config, next: &Config) -> Vec<String> {
     check("listen.wzlobby", running.wzlobby == next.wzlobby);
     check("data_dir", running.data_dir == next.data_dir);
     check("store", running.store == next.store);
+    check("cluster", running.cluster == next.cluster);
     check("web_dir", running.web_dir == next.web_dir);
     check("trusted", running.trusted == next.trusted);
     check("allow_private", running.allow_private == next.allow_private);

@@ -164,11 +164,13 @@ impl Store {
         Self::open_sqlite_file(&data_dir.join("glou.db")).await
     }
 
-    /// Opens the store a URL names: `postgres://…` (or `postgresql://…`), or
+    /// Opens the store a URL names: `postgres://…` (or `postgresql://…`; a
+    /// `schema=NAME` parameter keeps Glou's tables in that schema), or
     /// `sqlite://PATH` for a database file.
     pub async fn open_url(url: &str) -> Result<Self, StoreError> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Self::open_postgres(url, None).await
+            let (url, schema) = split_schema(url);
+            Self::open_postgres(&url, schema.as_deref()).await
         } else if let Some(path) = url.strip_prefix("sqlite://") {
             Self::open_sqlite_file(Path::new(path)).await
         } else {
@@ -246,5 +248,51 @@ impl Store {
     /// Waits for queries in flight and closes every connection.
     pub async fn close(&self) {
         with_pool!(self, pool, _d => pool.close().await)
+    }
+}
+
+/// Takes the `schema=NAME` parameter out of a PostgreSQL URL (the driver does not
+/// know it).
+fn split_schema(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_owned(), None);
+    };
+    let mut schema = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|param| match param.strip_prefix("schema=") {
+            Some(name) => {
+                schema = Some(name.to_owned());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    if rest.is_empty() {
+        (base.to_owned(), schema)
+    } else {
+        (format!("{base}?{}", rest.join("&")), schema)
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::split_schema;
+
+    #[test]
+    fn the_schema_parameter_is_taken_out() {
+        let plain = "postgres://u@h/db";
+        assert_eq!(split_schema(plain), (plain.to_owned(), None));
+        assert_eq!(
+            split_schema("postgres://u@h/db?schema=glou"),
+            (plain.to_owned(), Some("glou".to_owned()))
+        );
+        assert_eq!(
+            split_schema("postgres://u@h/db?sslmode=disable&schema=g2&x=1"),
+            (
+                "postgres://u@h/db?sslmode=disable&x=1".to_owned(),
+                Some("g2".to_owned())
+            )
+        );
     }
 }

@@ -22,6 +22,13 @@ pub struct ServeArgs {
     /// Database URL: postgres://USER@HOST/DB, or sqlite://PATH [default: SQLite in the data directory].
     #[arg(long, value_name = "URL")]
     store: Option<String>,
+    /// Join the community's cluster on this NATS server (with JetStream):
+    /// nats://HOST:PORT. Needs a PostgreSQL --store.
+    #[arg(long, value_name = "URL")]
+    cluster: Option<String>,
+    /// The community's name in the cluster [default: glou].
+    #[arg(long, value_name = "NAME")]
+    cluster_name: Option<String>,
     /// Address of the native HTTP/WebSocket listener, or `off` [default: 127.0.0.1:5680].
     #[arg(long, value_name = "ADDR")]
     http: Option<String>,
@@ -77,6 +84,12 @@ fn load(args: &ServeArgs, log_flag: Option<&str>) -> anyhow::Result<Config> {
     }
     if let Some(url) = args.store {
         raw.store = Some(url);
+    }
+    if let Some(url) = args.cluster {
+        raw.cluster.url = Some(url);
+    }
+    if let Some(name) = args.cluster_name {
+        raw.cluster.name = Some(name);
     }
     if let Some(http) = args.http {
         raw.listen.http = Some(http);

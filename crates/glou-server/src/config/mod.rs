@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 
 use glou_core::{ListingLimits, RegistryConfig, Source, Timestamp};
 use glou_store::StatsModel;
+
+use crate::cluster::ClusterConfig;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
@@ -82,6 +84,52 @@ pub struct RawConfig {
     pub log: Option<String>,
     #[serde(default)]
     pub housekeeping: RawHousekeeping,
+    #[serde(default)]
+    pub cluster: RawCluster,
+}
+
+/// `[cluster]`: this node is one of several serving one community (docs/scaling.md).
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCluster {
+    /// The NATS server (with JetStream) the nodes share: `nats://HOST:PORT`. Needs a
+    /// PostgreSQL `store`. Default: no cluster.
+    pub url: Option<String>,
+    /// The community's name; nodes with the same name share a listing. Default `glou`.
+    pub name: Option<String>,
+}
+
+impl RawCluster {
+    fn validate(self, store: Option<&str>) -> Result<Option<ClusterConfig>, ConfigError> {
+        let Some(url) = self.url else {
+            return match self.name {
+                Some(_) => Err(ConfigError("cluster.name: set cluster.url too".into())),
+                None => Ok(None),
+            };
+        };
+        if !(url.starts_with("nats://") || url.starts_with("tls://")) {
+            return Err(ConfigError(format!(
+                "cluster.url: expected nats://HOST:PORT, got {url:?}"
+            )));
+        }
+        if !store.is_some_and(|s| s.starts_with("postgres://") || s.starts_with("postgresql://")) {
+            return Err(ConfigError(
+                "cluster: the nodes of a cluster share their accounts and statistics: set store = \"postgres://…\"".into(),
+            ));
+        }
+        let name = self.name.unwrap_or_else(|| "glou".into());
+        if name.is_empty()
+            || name.len() > 64
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(ConfigError(format!(
+                "cluster.name: 1 to 64 letters, digits, '-' or '_', got {name:?}"
+            )));
+        }
+        Ok(Some(ClusterConfig { url, name }))
+    }
 }
 
 /// `[housekeeping]`: what the server tidies on its own. Off unless configured.
@@ -405,6 +453,8 @@ pub struct Config {
     pub api: ApiLimits,
     pub log_filter: Option<String>,
     pub housekeeping: Housekeeping,
+    /// The community's cluster this node joins.
+    pub cluster: Option<ClusterConfig>,
     pub clock: Clock,
 }
 
@@ -579,7 +629,9 @@ impl RawConfig {
         }
         let lobby = lobby::validate(self.lobby, &raw_games, self.rooms, imported_rooms)?;
         let (meta, federation) = meta::validate(self.ggzmeta, self.federation)?;
+        let cluster = self.cluster.validate(self.store.as_deref())?;
         Ok(Config {
+            cluster,
             data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("glou-data")),
             store: self.store,
             accounts,
@@ -755,6 +807,37 @@ mod tests {
         assert_eq!(c.http, Some(DEFAULT_HTTP.parse().unwrap()));
         assert_eq!(c.data_dir, PathBuf::from("glou-data"));
         assert!(!c.allow_private);
+    }
+
+    #[test]
+    fn a_cluster_needs_nats_and_postgresql() {
+        let read = |text: &str| RawConfig::from_toml(text).and_then(RawConfig::validate);
+        let pg = "store = \"postgres://u@h/db\"\n";
+        let c = read(&format!("{pg}[cluster]\nurl = \"nats://127.0.0.1:4222\"")).unwrap();
+        assert_eq!(
+            c.cluster,
+            Some(ClusterConfig {
+                url: "nats://127.0.0.1:4222".into(),
+                name: "glou".into(),
+            })
+        );
+        assert_eq!(read("").unwrap().cluster, None);
+        for (text, says) in [
+            ("[cluster]\nurl = \"nats://h:4222\"", "postgres"),
+            (
+                "store = \"sqlite:///tmp/x.db\"\n[cluster]\nurl = \"nats://h:4222\"",
+                "postgres",
+            ),
+            (&format!("{pg}[cluster]\nurl = \"http://h\""), "nats://"),
+            (
+                &format!("{pg}[cluster]\nurl = \"nats://h:1\"\nname = \"a.b\""),
+                "cluster.name",
+            ),
+            ("[cluster]\nname = \"x\"", "cluster.url"),
+        ] {
+            let e = read(text).unwrap_err().to_string();
+            assert!(e.contains(says), "{text}: {e}");
+        }
     }
 
     #[test]

@@ -70,6 +70,35 @@ fn players(list: Vec<PlayerDto<'_>>) -> Vec<Player> {
         .collect()
 }
 
+/// A listing as the native API announces it, with its address: what crosses a
+/// federation link or the cluster.
+pub fn announce_request(l: &Listing) -> AnnounceRequest {
+    AnnounceRequest {
+        game: l.game.clone(),
+        kind: Some(l.kind.clone()),
+        address: Some(l.address.clone()),
+        port: None,
+        name: l.name.clone(),
+        map: l.map.clone(),
+        players: l.players,
+        max_players: l.max_players,
+        bots: l.bots,
+        password: l.password,
+        version: l.version.clone(),
+        protocol: l.protocol.clone(),
+        rules: l.rules.iter().cloned().collect(),
+        player_list: l
+            .player_list
+            .iter()
+            .map(|p| PlayerDto {
+                name: p.name.clone().into(),
+                score: p.score,
+                ping: p.ping,
+            })
+            .collect(),
+    }
+}
+
 /// The listing of an announcement, at an address already checked.
 pub fn listing(req: AnnounceRequest, address: String) -> Listing {
     Listing {

@@ -68,9 +68,24 @@ pub struct App {
     pub web: ui::WebUi,
     /// Live operations: the admin API.
     pub ops: Arc<crate::ops::Ops>,
+    /// The link to the other nodes of the community, in a cluster.
+    pub cluster: Option<Arc<crate::cluster::Cluster>>,
 }
 
 impl App {
+    /// Refuses a change of the listing while the cluster cannot take it: the other
+    /// nodes would not see it.
+    pub fn check_writable(&self) -> Result<(), ApiError> {
+        match &self.cluster {
+            Some(c) if !c.available() => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "cluster_unavailable",
+                "this node has lost its link to the cluster; try another node or retry shortly",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Tells presence followers that two players' friendship changed.
     pub fn friendship_changed(&self, a: &str, b: &str) {
         for name in [a, b] {
@@ -216,11 +231,31 @@ pub async fn serve(
 }
 
 /// `GET /healthz`
-async fn healthz() -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "application/json")],
-        r#"{"status":"ok"}"#,
-    )
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    let Some(cluster) = &app.cluster else {
+        return (
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"status":"ok"}"#,
+        )
+            .into_response();
+    };
+    // A node cut off from its cluster answers 503, so load balancers send clients
+    // to another one; it still serves what it has to those that stay.
+    let connected = cluster.available();
+    let body = serde_json::json!({
+        "status": if connected { "ok" } else { "degraded" },
+        "cluster": {
+            "node": cluster.node(),
+            "connected": connected,
+            "leader": cluster.is_leader(),
+        },
+    });
+    let status = if connected {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    json(status, &body)
 }
 
 /// `GET /api/v1/peers`: the federation links, for operators (loopback and trusted

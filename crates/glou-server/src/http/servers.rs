@@ -30,6 +30,7 @@ pub async fn announce(
     ConnectInfo(PeerAddr(peer)): ConnectInfo<PeerAddr>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    app.check_writable()?;
     let req: AnnounceRequest = decode_body(body)?;
     let admission = Admission {
         trusted: &app.trusted,
@@ -83,6 +84,7 @@ pub async fn update(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    app.check_writable()?;
     let id = parse_id(&id)?;
     let secret = bearer(&headers)?;
     let req: UpdateRequest = match body {
@@ -105,6 +107,7 @@ pub async fn withdraw(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
+    app.check_writable()?;
     let id = parse_id(&id)?;
     let secret = bearer(&headers)?;
     app.hub.mutate(|reg| reg.withdraw(id, &secret))?;

@@ -38,7 +38,8 @@ pub(crate) enum BenchCommand {
     Ggzmeta(ggzmeta::GgzmetaArgs),
     /// Load any GGZ server with TicTacToe tables: launches, game programs, games, leaves
     Tables(tables::TablesArgs),
-    /// Time listing changes across federated Glou servers: announce on the first node, watch the others
+    /// Time listing changes across Glou nodes (federated communities, or the nodes of one cluster as `bench cluster`): announce on the first node, watch the others
+    #[command(visible_alias = "cluster")]
     Federation(federation::FederationArgs),
     /// Load any Teeworlds 0.7 master: simulated game servers, firewall checks, server lists
     Tw07(tw07::Tw07Args),

@@ -3,6 +3,7 @@
 
 mod admin;
 mod bench;
+mod cluster;
 mod crash;
 mod federation;
 mod games;
