@@ -2,6 +2,7 @@
 //! to one key), GGZ's permission bits and the player types derived from them,
 //! password hashing (argon2id) and session tokens. Storing them is `glou-store`'s job.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 use std::sync::OnceLock;
@@ -117,7 +118,7 @@ pub fn player_key(reported: &str) -> String {
 }
 
 /// One GGZ permission; the discriminant is its bit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Perm {
     JoinTable = 0,
     LaunchTable = 1,
@@ -176,7 +177,7 @@ impl FromStr for Perm {
 }
 
 /// A set of permissions, as GGZ keeps it: one bit per [`Perm`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Perms(pub u32);
 
 impl Perms {

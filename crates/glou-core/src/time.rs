@@ -1,10 +1,13 @@
 //! Time as the core sees it: milliseconds since the Unix epoch, always passed in.
 
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// A point in time, in milliseconds since the Unix epoch. The core never reads the
 /// clock; callers pass `now` in, so tests control time exactly.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 pub struct Timestamp(u64);
 
 impl Timestamp {

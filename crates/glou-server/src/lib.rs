@@ -188,6 +188,16 @@ pub async fn run(
         ggz_addr,
         config.data_dir.join("games"),
     );
+    // A node of a cluster holds the community's lobby: read it before answering.
+    let lobby_follow = match &cluster {
+        Some(c) => {
+            let link = cluster::lobby::LobbyLink::open(c.clone()).await?;
+            lobby.attach(link.clone());
+            let commands = link.catch_up(&lobby).await?;
+            Some((link, commands))
+        }
+        None => None,
+    };
     let ops = ops::Ops::new(
         config.clone(),
         &hooks,
@@ -287,13 +297,22 @@ pub async fn run(
         config.expire_interval,
         front_stopped.clone(),
     ));
-    let cluster_tasks = match (&cluster, cluster_watch) {
+    let mut cluster_tasks = match (&cluster, cluster_watch) {
         (Some(c), Some(watch)) => vec![
             tokio::spawn(c.clone().follow(watch, front_stopped.clone())),
             tokio::spawn(c.clone().lead_loop(front_stopped.clone())),
         ],
         _ => Vec::new(),
     };
+    if let Some((link, commands)) = lobby_follow {
+        let follow = link
+            .clone()
+            .follow(lobby.clone(), commands, front_stopped.clone());
+        cluster_tasks.push(tokio::spawn(follow));
+        cluster_tasks.push(tokio::spawn(
+            link.lead(lobby.clone(), front_stopped.clone()),
+        ));
+    }
     let housekeeping_task =
         tokio::spawn(ops::housekeeping_loop(ops.clone(), front_stopped.clone()));
     let reload_task = hooks.reloads.take().map(|mut reloads| {

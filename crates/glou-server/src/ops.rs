@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use glou_core::Timestamp;
-use glou_core::lobby::{AdminAction, LobbyError};
+use glou_core::lobby::{AdminAction, Command, LobbyError};
 use glou_store::{NewAudit, Store, StoreError};
 use parking_lot::Mutex;
 use serde::Serialize;
@@ -306,10 +306,13 @@ impl Ops {
             AdminAction::Gag => "player.gag",
             AdminAction::Ungag => "player.ungag",
         };
-        let result = self
-            .lobby
-            .with(|core| core.operate(actor, action, target, reason))
-            .map_err(OpsError::from);
+        let operate = Command::Operate {
+            by: actor.to_owned(),
+            action,
+            target: target.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let result = self.lobby.run(operate).await.done().map_err(OpsError::from);
         self.finish(actor, name, target, reason, result).await
     }
 
@@ -318,8 +321,15 @@ impl Ops {
         let result = if text.trim().is_empty() {
             Err(OpsError::new("bad_request", "the announcement is empty"))
         } else {
-            self.lobby.with(|core| core.broadcast(actor, text));
-            Ok(())
+            let broadcast = Command::Broadcast {
+                from: actor.to_owned(),
+                text: text.to_owned(),
+            };
+            self.lobby
+                .run(broadcast)
+                .await
+                .done()
+                .map_err(OpsError::from)
         };
         self.finish(actor, "lobby.announce", "", text, result).await
     }
@@ -328,7 +338,9 @@ impl Ops {
     pub async fn end_table(&self, actor: &str, room: u32, table: u32) -> Result<(), OpsError> {
         let result = self
             .lobby
-            .with(|core| core.close_table(room, table))
+            .run(Command::CloseTable { room, table })
+            .await
+            .done()
             .map_err(OpsError::from);
         let target = format!("room {room} table {table}");
         self.finish(actor, "table.end", &target, "", result).await
@@ -351,7 +363,7 @@ impl Ops {
             };
             self.store.set_ban(account.id, Some(&ban)).await?;
             self.store.revoke_sessions(account.id).await?;
-            self.logout_everywhere(&account.name, "banned");
+            self.logout_everywhere(&account.name, "banned").await;
             Ok(())
         }
         .await;
@@ -369,7 +381,8 @@ impl Ops {
         let result = async {
             let account = self.account(name).await?;
             self.store.delete_account(account.id).await?;
-            self.logout_everywhere(&account.name, "account removed");
+            self.logout_everywhere(&account.name, "account removed")
+                .await;
             Ok(())
         }
         .await;
@@ -464,7 +477,7 @@ impl Ops {
             loop {
                 let names = self.store.delete_inactive(before, 500).await?;
                 for name in &names {
-                    self.logout_everywhere(name, "account removed");
+                    self.logout_everywhere(name, "account removed").await;
                     self.audit("system", "account.remove_inactive", name, "", "ok")
                         .await;
                 }
@@ -519,12 +532,15 @@ impl Ops {
     }
 
     /// Throws an account out of the lobby, if it is online.
-    fn logout_everywhere(&self, name: &str, reason: &str) {
-        if let Some((id, _)) = self.lobby.find(name) {
-            self.lobby.with(|core| {
-                let _ = core.operate("server", AdminAction::Kick, name, reason);
-            });
-            self.lobby.leave_lobby(id);
+    async fn logout_everywhere(&self, name: &str, reason: &str) {
+        if self.lobby.find(name).is_some() {
+            let kick = Command::Operate {
+                by: "server".into(),
+                action: AdminAction::Kick,
+                target: name.to_owned(),
+                reason: reason.to_owned(),
+            };
+            self.lobby.run(kick).await;
         }
     }
 

@@ -367,12 +367,17 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 );
                 for p in players {
                     let dash = |v: Option<u32>| v.map_or_else(|| "-".into(), |v| v.to_string());
+                    let address = match (p.address, p.node) {
+                        (Some(address), _) => address,
+                        (None, Some(node)) => format!("(node {node})"),
+                        (None, None) => "-".into(),
+                    };
                     println!(
                         "{:<17} {:<7} {:<5} {:<40} {:>4} {:>5} {:>3}",
                         p.name,
                         p.kind,
-                        p.protocol,
-                        p.address,
+                        p.protocol.as_deref().unwrap_or("-"),
+                        address,
                         dash(p.room),
                         dash(p.table),
                         p.lag

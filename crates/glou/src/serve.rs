@@ -9,6 +9,7 @@ use clap::Args;
 use glou_server::config::ConfigError;
 use glou_server::{Config, Listeners, RawConfig};
 use ipnet::IpNet;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tracing::info;
 
 #[derive(Args, Debug, Clone)]
@@ -149,6 +150,9 @@ pub async fn run(
         })?;
     info!(backend = store.backend(), "database open");
     let listeners = Listeners::bind(&config).await?;
+    // Signals are caught from before the ready lines: a script may send one at once.
+    let shutdown = shutdown_signal()?;
+    let hangup = signal(SignalKind::hangup());
     // One line per listener on stdout once bound, so scripts can wait for them. A
     // closed stdout (the script stopped reading) must not stop the server.
     let mut ready = String::new();
@@ -183,20 +187,19 @@ pub async fn run(
         .write_all(ready.as_bytes())
         .and_then(|()| stdout.flush());
     let (reload, reloads) = tokio::sync::mpsc::channel(1);
-    tokio::spawn(hangups(reload));
+    tokio::spawn(hangups(hangup, reload));
     let hooks = glou_server::ops::Hooks {
         config: Some(source),
         log_filter: Some(log_filter),
         reloads: Some(reloads),
     };
-    glou_server::run(config, store, listeners, shutdown_signal(), hooks).await?;
+    glou_server::run(config, store, listeners, shutdown, hooks).await?;
     Ok(())
 }
 
 /// Asks for a reload at each SIGHUP (one waiting is enough: it reads the latest file).
-async fn hangups(reload: tokio::sync::mpsc::Sender<()>) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hup = match signal(SignalKind::hangup()) {
+async fn hangups(hup: std::io::Result<Signal>, reload: tokio::sync::mpsc::Sender<()>) {
+    let mut hup = match hup {
         Ok(hup) => hup,
         Err(e) => {
             tracing::warn!(error = %e, "no SIGHUP handler: reload through the admin API");
@@ -209,12 +212,14 @@ async fn hangups(reload: tokio::sync::mpsc::Sender<()>) {
     }
 }
 
-/// Completes on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => info!(signal = "SIGINT", "received"),
-        _ = term.recv() => info!(signal = "SIGTERM", "received"),
-    }
+/// Catches SIGINT and SIGTERM from now on; the future completes on the first.
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()>> {
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => info!(signal = "SIGINT", "received"),
+            _ = term.recv() => info!(signal = "SIGTERM", "received"),
+        }
+    })
 }

@@ -5,10 +5,11 @@
 use super::{Action, Audience, Lobby, LobbyError, LobbyEvent, PlayerId};
 use crate::account::Perm;
 use crate::time::Timestamp;
+use serde::{Deserialize, Serialize};
 
 /// GGZ's chat kinds. `Unnamed` is a kind the server did not recognise: GGZ delivers
 /// it to the room like a normal message, with an empty type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChatKind {
     Normal,
     Announce,

@@ -8,16 +8,19 @@
 //! the lobby orders it (see [`TableOrder`]).
 
 mod chat;
+mod command;
 mod module;
 mod ops;
 mod table;
 
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
 use crate::account::{Perm, Perms, PlayerType, name_key};
 use crate::time::Timestamp;
 
 pub use chat::ChatKind;
+pub use command::{Command, Outcome};
 pub use module::TableOrder;
 pub use ops::{ENTRY_ROOM, TableOverview};
 pub use table::{
@@ -26,7 +29,7 @@ pub use table::{
 };
 
 /// A logged-in player, for as long as the login lasts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct PlayerId(pub u64);
 
 /// A room's index in the configuration; room 0 is the entry room.
@@ -36,7 +39,7 @@ pub type RoomId = u32;
 pub type TableId = u32;
 
 /// Numbers from 0 to 32 as a set (GGZ's "number lists" of allowed seat counts).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts(pub u64);
 
 impl Counts {
@@ -55,7 +58,7 @@ impl Counts {
 }
 
 /// The rules of a game type that the lobby enforces.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GameRules {
     /// The statistics key (`tictactoe`).
     pub key: String,
@@ -76,7 +79,7 @@ pub struct GameRules {
 }
 
 /// A room as configured.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RoomRules {
     /// Index into [`LobbyConfig::games`]; `None` for a chat-only room.
     pub game: Option<usize>,
@@ -88,7 +91,7 @@ pub struct RoomRules {
     pub closed: bool,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LobbyConfig {
     pub games: Vec<GameRules>,
     pub rooms: Vec<RoomRules>,
@@ -102,7 +105,7 @@ pub struct LobbyConfig {
 }
 
 /// Who a player is when logging in (checked by the caller).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Login {
     pub name: String,
     pub perms: Perms,
@@ -113,7 +116,7 @@ pub struct Login {
 }
 
 /// A player's statistics in the game of the room they are in, for player lists.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Standing {
     /// Wins, losses, ties, forfeits.
     pub records: Option<[i64; 4]>,
@@ -310,8 +313,12 @@ pub enum LobbyError {
     NoChannel,
     #[error("slow down: too many chat messages")]
     Flood,
+    /// The server cannot reach the rest of its community: nothing was changed.
+    #[error("the lobby is unavailable for a moment: try again")]
+    Unavailable,
 }
 
+#[derive(Serialize, Deserialize)]
 pub(crate) struct Member {
     name: String,
     perms: Perms,
@@ -333,6 +340,7 @@ impl Member {
     }
 }
 
+#[derive(Serialize, Deserialize)]
 struct Room {
     rules: RoomRules,
     /// In order of arrival... of login, which is close enough and stable.
@@ -343,6 +351,7 @@ struct Room {
 }
 
 /// The state of the lobby. See the module documentation.
+#[derive(Serialize, Deserialize)]
 pub struct Lobby {
     config: LobbyConfig,
     members: HashMap<PlayerId, Member>,
@@ -350,7 +359,9 @@ pub struct Lobby {
     rooms: Vec<Room>,
     tables: usize,
     next_id: u64,
+    #[serde(skip)]
     out: Vec<Delivery>,
+    #[serde(skip)]
     orders: Vec<TableOrder>,
 }
 
@@ -639,6 +650,12 @@ impl Lobby {
         }
     }
 
+    /// The player's game channel went to a game program with their seat: the next
+    /// table needs a new one.
+    fn channel_used(&mut self, who: PlayerId) {
+        self.set_channel(who, false);
+    }
+
     /// New permissions for a player; their room hears of them.
     pub fn set_perms(&mut self, who: PlayerId, perms: Perms) {
         let Some(m) = self.members.get_mut(&who) else {
@@ -726,7 +743,7 @@ impl Lobby {
 }
 
 /// `ADMIN`'s actions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AdminAction {
     Gag,
     Ungag,

@@ -9,9 +9,10 @@ use super::{
     Action, Audience, Lobby, LobbyError, LobbyEvent, PlayerId, RoomId, TableId, TableOrder, count,
 };
 use crate::account::Perm;
+use serde::{Deserialize, Serialize};
 
 /// A table's life, as GGZ numbers it on the wire.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TableStatus {
     Created = 0,
     Waiting = 1,
@@ -19,7 +20,7 @@ pub enum TableStatus {
     Done = 3,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SeatKind {
     Open,
     Bot,
@@ -46,7 +47,7 @@ pub enum LeaveReason {
     GameError,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReseatAction {
     /// A spectator takes a seat.
     Sit,
@@ -58,14 +59,14 @@ pub enum ReseatAction {
 
 /// A seat of a table being launched or edited: open, a bot (maybe named) or reserved
 /// for a player.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeatSpec {
     pub kind: SeatKind,
     pub name: Option<String>,
 }
 
 /// `LAUNCH`'s table.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableSpec {
     /// The game type; must be the room's.
     pub game: Option<usize>,
@@ -74,7 +75,7 @@ pub struct TableSpec {
 }
 
 /// A seat as listed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeatView {
     pub num: u32,
     pub kind: SeatKind,
@@ -94,21 +95,21 @@ pub struct TableView {
 }
 
 /// Where a player sits: a seat or a spectator place of a table in their room.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Place {
     pub(crate) table: TableId,
     spectator: bool,
     num: u32,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(super) struct Seat {
     pub(super) kind: SeatKind,
     pub(super) name: Option<String>,
     pub(super) player: Option<PlayerId>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Table {
     pub(super) id: TableId,
     pub(super) game: usize,
@@ -213,7 +214,7 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 /// A table edit (`UPDATE TYPE='table'` from a client).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TableEdit {
     Desc(String),
     Seat { num: u32, seat: SeatSpec },
@@ -408,6 +409,7 @@ impl Lobby {
                 seat: seat.clone(),
                 player: Some(who),
             });
+            self.channel_used(who);
         }
         self.emit(
             Audience::Room(room),
@@ -545,6 +547,7 @@ impl Lobby {
                 name: Some(name.clone()),
                 player: Some(who),
             });
+            self.channel_used(who);
         }
         self.place(who, id, true, num);
         self.emit(
@@ -613,6 +616,8 @@ impl Lobby {
         let (Some(room), Some(place)) = (m.room, m.place.take()) else {
             return;
         };
+        // A game channel held for the table is let go with it.
+        m.channel = false;
         let id = place.table;
         let table = self.table_mut(room, id);
         let module = table.module;

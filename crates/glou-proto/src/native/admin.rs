@@ -72,9 +72,14 @@ pub struct AdminPlayer {
     pub name: String,
     /// `guest`, `normal`, `admin`, `host` or `bot`.
     pub kind: String,
-    /// `ggz` or `json` (the WebSocket).
-    pub protocol: String,
-    pub address: String,
+    /// `ggz` or `json` (the WebSocket); `None` for a player connected to another
+    /// node of the cluster.
+    pub protocol: Option<String>,
+    /// The address the player connects from, if connected to this node.
+    pub address: Option<String>,
+    /// In a cluster: the node the player is connected to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
     pub room: Option<u32>,
     pub table: Option<u32>,
     pub lag: u8,

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 
 use glou_core::account::{NameError, Perm, Perms, check_name, token_digest};
-use glou_core::lobby::{Login, PlayerId};
+use glou_core::lobby::{Command, Login, PlayerId};
 use glou_proto::ggz::ServerMessage;
 use glou_proto::ggz::client::LoginType;
 use glou_proto::ggz::server::{Ranking, ResultAction, ResultCode};
@@ -166,7 +166,7 @@ pub async fn login(
         gagged,
         needs_channel: true,
     };
-    match lobby.enter_lobby(login, Proto::Ggz, peer.ip()) {
+    match lobby.enter_lobby(login, Proto::Ggz, peer.ip()).await {
         Ok((id, rx)) => Ok((
             LoggedIn {
                 id,
@@ -267,7 +267,12 @@ pub async fn admin_perm(
         return ResultCode::Unknown;
     }
     if let Some((target, perms)) = online {
-        lobby.with(|core| core.set_perms(target, perms.with(perm, value)));
+        lobby
+            .run(Command::SetPerms {
+                player: target,
+                perms: perms.with(perm, value),
+            })
+            .await;
     }
     ResultCode::Ok
 }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use glou_core::lobby::{PlayerId, ReseatAction, SeatKind, SeatSpec, TableEdit, TableSpec};
+use glou_core::lobby::{Command, PlayerId, ReseatAction, SeatKind, SeatSpec, TableEdit, TableSpec};
 use glou_proto::ggz::client::{self, AdminAction, ListType};
 use glou_proto::ggz::server::{GameAbout, GameInfo, ResultAction, ResultCode, SeatPlayerInfo};
 use glou_proto::ggz::{
@@ -158,14 +158,18 @@ pub(super) async fn run(
         }
     }
     if let Some(p) = player {
-        lobby.leave_lobby(p.login.id);
+        lobby.leave_lobby(p.login.id).await;
         login::logged_out(&lobby, &p.login).await;
         info!(player = %p.login.name, "ggz: logged out");
     }
     if let Some(id) = ended {
         let leftover = decoder.into_remaining();
         match rd.reunite(wr) {
-            Ok(stream) => lobby.hold_channel(id, stream, leftover, SESSION_END.as_bytes()),
+            Ok(stream) => {
+                lobby
+                    .hold_channel(id, stream, leftover, SESSION_END.as_bytes())
+                    .await;
+            }
             Err(e) => debug!(error = %e, "reuniting a channel"),
         }
     }
@@ -412,20 +416,36 @@ async fn on_message(lobby: &Arc<LobbyService>, p: &mut Player, msg: ClientMessag
                 let standing = lobby
                     .standing(&p.login.name, p.login.account.is_some(), room)
                     .await;
-                lobby.with(|core| core.enter(id, room, standing));
+                lobby
+                    .run(Command::Enter {
+                        player: id,
+                        room,
+                        standing,
+                    })
+                    .await;
             }
             None => lobby.send(id, result(ResultAction::Enter, ResultCode::BadOptions)),
         },
         ClientMessage::Chat { kind, to, text } => {
             let now = lobby.hub.now();
             let kind = translate::chat_kind(kind.as_ref());
-            lobby.with(|core| core.chat(id, kind, to.as_deref(), &text, now));
+            lobby
+                .run(Command::Chat {
+                    player: id,
+                    kind,
+                    to,
+                    text,
+                    now,
+                })
+                .await;
         }
         ClientMessage::Ping { id: ping } => send(ServerMessage::Pong { id: ping }),
         ClientMessage::Pong { .. } => p.ping.pong(lobby, id),
         ClientMessage::Motd => lobby.send(id, motd(lobby)),
         ClientMessage::Launch { table } => match table.and_then(|t| table_spec(&t)) {
-            Some(spec) => lobby.with(|core| core.launch(id, spec)),
+            Some(spec) => {
+                lobby.run(Command::Launch { player: id, spec }).await;
+            }
             None => bad(ResultAction::Launch),
         },
         ClientMessage::Join {
@@ -435,14 +455,23 @@ async fn on_message(lobby: &Arc<LobbyService>, p: &mut Player, msg: ClientMessag
         } => match table.and_then(|t| u32::try_from(t).ok()) {
             Some(table) => {
                 let seat = seat.and_then(|s| u32::try_from(s).ok());
-                lobby.with(|core| core.join(id, table, spectator, seat));
+                lobby
+                    .run(Command::Join {
+                        player: id,
+                        table,
+                        spectator,
+                        seat,
+                    })
+                    .await;
             }
             None => send(ServerMessage::Result {
                 action: ResultAction::Join,
                 code: ResultCode::NoTable,
             }),
         },
-        ClientMessage::Leave { force, .. } => lobby.with(|core| core.leave(id, force)),
+        ClientMessage::Leave { force, .. } => {
+            lobby.run(Command::Leave { player: id, force }).await;
+        }
         ClientMessage::Reseat { action, seat } => {
             let action = match action {
                 Some(client::ReseatAction::Sit) => Some(ReseatAction::Sit),
@@ -453,7 +482,13 @@ async fn on_message(lobby: &Arc<LobbyService>, p: &mut Player, msg: ClientMessag
             match action {
                 Some(action) => {
                     let seat = seat.and_then(|s| u32::try_from(s).ok());
-                    lobby.with(|core| core.reseat(id, action, seat));
+                    lobby
+                        .run(Command::Reseat {
+                            player: id,
+                            action,
+                            seat,
+                        })
+                        .await;
                 }
                 None => bad(ResultAction::Reseat),
             }
@@ -464,7 +499,16 @@ async fn on_message(lobby: &Arc<LobbyService>, p: &mut Player, msg: ClientMessag
             table,
             ..
         } => match table_edit(kind.as_deref(), action.as_deref(), table) {
-            Some((table, edit)) => lobby.with(|core| core.edit_table(id, table, edit)),
+            Some((table, edit)) => {
+                let edits = vec![edit];
+                lobby
+                    .run(Command::EditTable {
+                        player: id,
+                        table,
+                        edits,
+                    })
+                    .await;
+            }
             None => bad(ResultAction::Update),
         },
         ClientMessage::Admin {
@@ -710,8 +754,8 @@ impl Ping {
             }
             Some(_) => {
                 self.class += 1;
-                let class = self.class;
-                lobby.with(|core| core.set_lag(id, class));
+                let lag = self.class;
+                lobby.post(Command::SetLag { player: id, lag });
             }
         }
     }
@@ -727,8 +771,8 @@ impl Ping {
             .filter(|t| rtt >= **t)
             .count();
         self.class = 1 + u8::try_from(above).unwrap_or(4);
-        let class = self.class;
-        lobby.with(|core| core.set_lag(id, class));
+        let lag = self.class;
+        lobby.post(Command::SetLag { player: id, lag });
         self.due = Instant::now() + lobby.settings().ping_interval;
     }
 }

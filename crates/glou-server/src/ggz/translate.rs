@@ -241,6 +241,7 @@ pub fn code(outcome: Result<(), LobbyError>) -> ResultCode {
             LobbyError::NoPermission | LobbyError::Flood => ResultCode::NoPermission,
             LobbyError::SeatAssignFailed => ResultCode::SeatAssignFail,
             LobbyError::NoChannel => ResultCode::NoChannel,
+            LobbyError::Unavailable => ResultCode::Unknown,
         },
     }
 }

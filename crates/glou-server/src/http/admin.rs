@@ -345,11 +345,15 @@ pub async fn players(State(app): State<Arc<App>>, _: Admin) -> Response {
         .map(|c| AdminPlayer {
             name: c.player.name,
             kind: c.player.kind.as_str().into(),
-            protocol: match c.proto {
-                Proto::Ggz => "ggz".into(),
-                Proto::Json => "json".into(),
-            },
-            address: c.ip.to_string(),
+            protocol: c.proto.map(|p| {
+                match p {
+                    Proto::Ggz => "ggz",
+                    Proto::Json => "json",
+                }
+                .into()
+            }),
+            address: c.ip.map(|ip| ip.to_string()),
+            node: c.node,
             room: c.room,
             table: c.player.table,
             lag: c.player.lag,

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use axum::extract::ws::Message;
 use glou_core::account::{Perms, check_name};
 use glou_core::lobby::{
-    AdminAction, ChatKind, LobbyError, Login, PlayerId, ReseatAction, SeatKind, SeatSpec,
+    AdminAction, ChatKind, Command, LobbyError, Login, PlayerId, ReseatAction, SeatKind, SeatSpec,
     TableEdit, TableSpec,
 };
 use glou_proto::native::lobby::{LobbyMessage, LobbyRequest, SeatRequest};
@@ -64,7 +64,7 @@ pub async fn handle(
     match msg {
         LobbyRequest::LobbyLogin { .. } => {}
         LobbyRequest::LobbyLogout {} => {
-            lobby.leave_lobby(id);
+            lobby.leave_lobby(id).await;
             *seat = None;
             return Some(result("lobby_logout", Ok(())));
         }
@@ -82,7 +82,13 @@ pub async fn handle(
         }
         LobbyRequest::Enter { room } => {
             let standing = lobby.standing(&s.name, s.registered, room).await;
-            lobby.with(|c| c.enter(id, room, standing));
+            lobby
+                .run(Command::Enter {
+                    player: id,
+                    room,
+                    standing,
+                })
+                .await;
             // Unlike GGZ clients, a browser is given the room's lists at once.
             let lists = lobby.read(|c| {
                 (c.room_of(id) == Some(room))
@@ -96,7 +102,15 @@ pub async fn handle(
         LobbyRequest::Chat { kind, to, text } => match chat_kind(kind.as_deref()) {
             Some(kind) => {
                 let now = lobby.hub.now();
-                lobby.with(|c| c.chat(id, kind, to.as_deref(), &text, now));
+                lobby
+                    .run(Command::Chat {
+                        player: id,
+                        kind,
+                        to,
+                        text,
+                        now,
+                    })
+                    .await;
             }
             None => refuse("chat"),
         },
@@ -109,7 +123,7 @@ pub async fn handle(
                         desc,
                         seats,
                     };
-                    lobby.with(|c| c.launch(id, spec));
+                    lobby.run(Command::Launch { player: id, spec }).await;
                 }
                 None => refuse("launch"),
             }
@@ -118,8 +132,19 @@ pub async fn handle(
             table,
             spectator,
             seat,
-        } => lobby.with(|c| c.join(id, table, spectator, seat)),
-        LobbyRequest::Leave { force } => lobby.with(|c| c.leave(id, force)),
+        } => {
+            lobby
+                .run(Command::Join {
+                    player: id,
+                    table,
+                    spectator,
+                    seat,
+                })
+                .await;
+        }
+        LobbyRequest::Leave { force } => {
+            lobby.run(Command::Leave { player: id, force }).await;
+        }
         LobbyRequest::Reseat { action, seat } => {
             let action = match action.as_str() {
                 "sit" => Some(ReseatAction::Sit),
@@ -128,7 +153,15 @@ pub async fn handle(
                 _ => None,
             };
             match action {
-                Some(action) => lobby.with(|c| c.reseat(id, action, seat)),
+                Some(action) => {
+                    lobby
+                        .run(Command::Reseat {
+                            player: id,
+                            action,
+                            seat,
+                        })
+                        .await;
+                }
                 None => refuse("reseat"),
             }
         }
@@ -149,11 +182,13 @@ pub async fn handle(
             if edits.is_empty() {
                 refuse("table_edit");
             }
-            lobby.with(|c| {
-                for e in edits {
-                    c.edit_table(id, edit.table, e);
-                }
-            });
+            lobby
+                .run(Command::EditTable {
+                    player: id,
+                    table: edit.table,
+                    edits,
+                })
+                .await;
         }
         LobbyRequest::Admin {
             action,
@@ -210,7 +245,7 @@ async fn login(
         gagged,
         needs_channel: false,
     };
-    let (id, rx) = lobby.enter_lobby(login, Proto::Json, peer.ip())?;
+    let (id, rx) = lobby.enter_lobby(login, Proto::Json, peer.ip()).await?;
     Ok(Seat {
         id,
         rx,

@@ -252,7 +252,7 @@ async fn session_task(
                 // Kicked: out of the lobby, the socket stays.
                 Some(Out::Close(t)) => {
                     if let Some(s) = seat.take() {
-                        app.lobby.leave_lobby(s.id);
+                        app.lobby.leave_lobby(s.id).await;
                     }
                     send(&out, Message::text(t.to_string()))
                 }
@@ -269,7 +269,7 @@ async fn session_task(
         }
     };
     if let Some(s) = seat {
-        app.lobby.leave_lobby(s.id);
+        app.lobby.leave_lobby(s.id).await;
     }
     app.hub
         .metrics

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use command_fds::{CommandFdExt, FdMapping};
-use glou_core::lobby::{RoomId, SeatKind, SeatView, TableId, TableStatus};
+use glou_core::lobby::{Command, RoomId, SeatKind, SeatView, TableId, TableStatus};
 use glou_proto::ggzdmod::{
     ControlMessage, GameResult, GameState, LaunchSeat, ReportEntry, SeatType, TableDecoder,
     TableMessage,
@@ -149,7 +149,13 @@ impl LobbyService {
                     End::Failed(why) => {
                         warn!(reason = %why, "game program failed; the table ends");
                         lobby.hub.metrics.game_failures.inc();
-                        lobby.with(|core| core.game_failed(room, table, at.serial));
+                        lobby
+                            .run(Command::GameFailed {
+                                room,
+                                table,
+                                serial: at.serial,
+                            })
+                            .await;
                     }
                 }
                 // Unless a new table took the id meanwhile.
@@ -384,25 +390,58 @@ impl LobbyService {
                     return Err(format!("writing to the program: {e}"));
                 }
                 debug!(?status, "game status");
-                self.with(|core| core.game_status(room, table, serial, status));
+                self.run(Command::GameStatus {
+                    room,
+                    table,
+                    serial,
+                    status,
+                })
+                .await;
                 return Ok(Some(status));
             }
             TableMessage::NumSeats(n) => {
-                let done = u32::try_from(n)
-                    .is_ok_and(|n| self.with(|core| core.game_seat_count(room, table, serial, n)));
+                let done = match u32::try_from(n) {
+                    Ok(count) => self
+                        .run(Command::GameSeatCount {
+                            room,
+                            table,
+                            serial,
+                            count,
+                        })
+                        .await
+                        .accepted(),
+                    Err(_) => false,
+                };
                 if !done {
                     debug!(seats = n, "seat count request refused");
                 }
             }
             TableMessage::Boot(name) => {
-                if !self.with(|core| core.game_boot(room, table, serial, &name)) {
+                let boot = Command::GameBoot {
+                    room,
+                    table,
+                    serial,
+                    name: name.clone(),
+                };
+                if !self.run(boot).await.accepted() {
                     debug!(player = %name, "boot request for a player not at the table");
                 }
             }
             TableMessage::Bot(seat) | TableMessage::Open(seat) => {
                 let bot = matches!(msg, TableMessage::Bot(_));
-                let done = u32::try_from(seat)
-                    .is_ok_and(|s| self.with(|core| core.game_seat(room, table, serial, s, bot)));
+                let done = match u32::try_from(seat) {
+                    Ok(num) => self
+                        .run(Command::GameSeat {
+                            room,
+                            table,
+                            serial,
+                            num,
+                            bot,
+                        })
+                        .await
+                        .accepted(),
+                    Err(_) => false,
+                };
                 if !done {
                     debug!(seat, bot, "seat request refused");
                 }

@@ -161,6 +161,7 @@ pub fn error_code(e: LobbyError) -> &'static str {
         LobbyError::SeatAssignFailed => "seat_unavailable",
         LobbyError::NoChannel => "no_channel",
         LobbyError::Flood => "too_fast",
+        LobbyError::Unavailable => "unavailable",
     }
 }
 

@@ -3,29 +3,39 @@
 //! to each player's connection. Each event is encoded once per protocol and queued to
 //! every receiver in the order the core produced it, under the lock, so all players see
 //! one order. A connection whose queue is full is dropped, never waited on.
+//!
+//! Every change is a [`Command`] given to [`LobbyService::run`]. Alone, a server
+//! applies it at once; a node of a cluster publishes it to the community's lobby
+//! stream and applies it when it comes back in the stream's order, as every node
+//! does (see [`replica`] and `cluster::lobby`).
 
 mod games;
 pub mod json;
 mod motd;
+mod replica;
 mod store;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
-use std::sync::{Arc, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
 
 use glou_core::lobby::{
-    Audience, Delivery, Lobby, LobbyError, LobbyEvent, Login, PlayerId, TableOrder,
+    Audience, Command, Delivery, Lobby, LobbyError, LobbyEvent, Login, Outcome, PlayerId, RoomId,
+    TableId, TableOrder,
 };
 use glou_core::{EntryId, Listing, Source};
 use parking_lot::{Mutex, RwLock};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, warn};
 
 use crate::accounts::Accounts;
+use crate::cluster::lobby::{LobbyLink, LobbyRecord};
 use crate::config;
 use crate::hub::Hub;
 use crate::metrics::ReasonLabels;
@@ -59,7 +69,23 @@ struct Conn {
 
 struct State {
     core: Lobby,
+    /// The players connected to this server.
     conns: HashMap<PlayerId, Conn>,
+    /// In a cluster: the lobby stream's last command applied.
+    applied: u64,
+    /// In a cluster: the node each player is connected to.
+    homes: HashMap<PlayerId, String>,
+    /// In a cluster: the players of other nodes, online here too.
+    remote: HashMap<PlayerId, OnlineGuard>,
+    /// In a cluster: the node that runs each game program's table, and its serial.
+    runners: HashMap<(RoomId, TableId), (u64, String)>,
+}
+
+/// A command of this node on its way through the cluster's lobby stream.
+struct Waiter {
+    /// A login's connection, taken in when the login is applied.
+    conn: Option<Conn>,
+    reply: oneshot::Sender<Outcome>,
 }
 
 /// A game channel: the second connection a GGZ client opens for its game, held for the
@@ -78,6 +104,12 @@ pub struct LobbyService {
     channels: Mutex<HashMap<PlayerId, Channel>>,
     /// WebSocket players' game connections: what they send goes to their game program.
     bridges: Mutex<HashMap<PlayerId, mpsc::Sender<Vec<u8>>>>,
+    /// In a cluster: the link to the community's lobby, once joined.
+    link: OnceLock<Arc<LobbyLink>>,
+    tickets: AtomicU64,
+    waiting: Mutex<HashMap<u64, Waiter>>,
+    /// In a cluster: the tasks carrying game bytes between nodes, by player.
+    relays: Mutex<HashMap<PlayerId, tokio::task::AbortHandle>>,
     games: games::Games,
     /// Where game programs run: a directory per game.
     game_data: PathBuf,
@@ -95,14 +127,24 @@ pub struct LobbyService {
 pub struct Connected {
     pub player: glou_core::lobby::PlayerView,
     pub room: Option<glou_core::lobby::RoomId>,
-    pub proto: Proto,
-    pub ip: IpAddr,
+    /// How and from where the player connects to this server (`None`: to another
+    /// node of the cluster).
+    pub proto: Option<Proto>,
+    pub ip: Option<IpAddr>,
+    /// In a cluster: the node the player is connected to.
+    pub node: Option<String>,
 }
 
 /// Messages a lobby connection may have queued before it is dropped as too slow.
 pub const QUEUE: usize = 1024;
 /// WebSocket game messages waiting for the game program.
 const BRIDGE_QUEUE: usize = 64;
+/// How long a command may take through the cluster's lobby stream before the
+/// request is answered as unavailable.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Tries of a logout that could not go through the cluster, a little further apart
+/// each time.
+const LOGOUT_ATTEMPTS: u32 = 6;
 
 impl LobbyService {
     pub fn new(
@@ -118,9 +160,17 @@ impl LobbyService {
             state: Mutex::new(State {
                 core: Lobby::new(settings.core.clone()),
                 conns: HashMap::new(),
+                applied: 0,
+                homes: HashMap::new(),
+                remote: HashMap::new(),
+                runners: HashMap::new(),
             }),
             channels: Mutex::new(HashMap::new()),
             bridges: Mutex::new(HashMap::new()),
+            link: OnceLock::new(),
+            tickets: AtomicU64::new(1),
+            waiting: Mutex::new(HashMap::new()),
+            relays: Mutex::new(HashMap::new()),
             games: games::Games::default(),
             game_data,
             settings: RwLock::new(Arc::new(settings)),
@@ -137,47 +187,211 @@ impl LobbyService {
     }
 
     /// Logs a player in; their connection then receives what the lobby sends them.
-    pub fn enter_lobby(
+    pub async fn enter_lobby(
         &self,
         login: Login,
         proto: Proto,
         ip: IpAddr,
     ) -> Result<(PlayerId, mpsc::Receiver<Out>), LobbyError> {
-        let mut st = self.state.lock();
-        if st.conns.len() >= self.settings().max_clients {
+        if self.state.lock().conns.len() >= self.settings().max_clients {
             return Err(LobbyError::RoomFull);
         }
-        let name = login.name.clone();
-        let id = st.core.login(login, self.hub.now())?;
         let (tx, rx) = mpsc::channel(QUEUE);
-        let online = self.hub.presence.connect(&name);
-        st.conns.insert(
-            id,
-            Conn {
-                tx,
-                proto,
-                name,
-                ip,
-                _online: online,
-            },
-        );
-        self.hub.metrics.lobby_players.inc();
-        Ok((id, rx))
+        let conn = Conn {
+            tx,
+            proto,
+            name: login.name.clone(),
+            ip,
+            _online: self.hub.presence.connect(&login.name),
+        };
+        let now = self.hub.now();
+        match self.submit(Command::Login { login, now }, Some(conn)).await {
+            Outcome::Login(Ok(id)) => Ok((id, rx)),
+            Outcome::Login(Err(e)) => Err(e),
+            _ => Err(LobbyError::Unavailable),
+        }
     }
 
-    /// Logs a player out (idempotent).
-    pub fn leave_lobby(&self, id: PlayerId) {
-        self.with(|core| core.logout(id));
+    /// Logs a player out (idempotent). In a cluster cut off from NATS the logout is
+    /// tried again for a while, so that the name does not stay taken.
+    pub async fn leave_lobby(&self, id: PlayerId) {
+        self.drop_conn(&mut self.state.lock(), id);
+        let logout = Command::Logout { player: id };
+        if self.try_submit(logout.clone(), None).await.is_some() {
+            return;
+        }
+        let Some(me) = self.me.upgrade() else { return };
+        tokio::spawn(async move {
+            for attempt in 1..=LOGOUT_ATTEMPTS {
+                tokio::time::sleep(COMMAND_TIMEOUT * attempt).await;
+                if me.try_submit(logout.clone(), None).await.is_some() {
+                    return;
+                }
+            }
+            warn!(player = id.0, "cluster lobby: a logout never went through");
+        });
+    }
+
+    /// Forgets a connection of this server and what it held.
+    fn drop_conn(&self, st: &mut State, id: PlayerId) {
         self.channels.lock().remove(&id);
         self.bridges.lock().remove(&id);
-        if self.state.lock().conns.remove(&id).is_some() {
+        self.end_relay(id);
+        if st.conns.remove(&id).is_some() {
             self.hub.metrics.lobby_players.dec();
         }
     }
 
+    /// Applies a change to the lobby (through the cluster's lobby stream, in a
+    /// cluster) and delivers what it produced.
+    pub async fn run(&self, command: Command) -> Outcome {
+        self.submit(command, None).await
+    }
+
+    /// Runs a command without waiting for it (from where no task can wait).
+    pub fn post(&self, command: Command) {
+        if let Some(me) = self.me.upgrade() {
+            tokio::spawn(async move { me.run(command).await });
+        }
+    }
+
+    async fn submit(&self, command: Command, conn: Option<Conn>) -> Outcome {
+        match self.try_submit(command.clone(), conn).await {
+            Some(outcome) => outcome,
+            None => self.unavailable(&command),
+        }
+    }
+
+    /// Applies a command, through the cluster in a cluster; `None` when it could not
+    /// go through (nothing changed, or the change comes too late to be answered).
+    async fn try_submit(&self, command: Command, conn: Option<Conn>) -> Option<Outcome> {
+        let Some(link) = self.link.get() else {
+            let mut st = self.state.lock();
+            return Some(self.apply(&mut st, None, command, conn));
+        };
+        let ticket = self.tickets.fetch_add(1, Ordering::Relaxed);
+        let (reply, outcome) = oneshot::channel();
+        self.waiting.lock().insert(ticket, Waiter { conn, reply });
+        let record = LobbyRecord {
+            node: link.node().to_owned(),
+            ticket,
+            command,
+        };
+        let published = link.publish(&record).await;
+        if let Err(e) = &published {
+            warn!(error = %e, "cluster lobby: a command could not be published");
+        }
+        let applied = match published {
+            Ok(()) => tokio::time::timeout(COMMAND_TIMEOUT, outcome).await.ok(),
+            Err(_) => None,
+        };
+        if let Some(Ok(outcome)) = applied {
+            return Some(outcome);
+        }
+        self.waiting.lock().remove(&ticket);
+        None
+    }
+
+    /// Answers a command that could not go through the cluster: a player's request
+    /// gets an error reply.
+    fn unavailable(&self, command: &Command) -> Outcome {
+        self.hub.metrics.cluster_errors.inc();
+        if let (Some(player), Some(action)) = (command.player(), command.action()) {
+            let reply = Delivery {
+                to: Audience::Player(player),
+                event: LobbyEvent::Reply {
+                    action,
+                    outcome: Err(LobbyError::Unavailable),
+                },
+            };
+            self.deliver(&mut self.state.lock(), vec![reply]);
+        }
+        match command {
+            Command::Login { .. } => Outcome::Login(Err(LobbyError::Unavailable)),
+            Command::Operate { .. } | Command::CloseTable { .. } => {
+                Outcome::Done(Err(LobbyError::Unavailable))
+            }
+            Command::GameSeatCount { .. } | Command::GameSeat { .. } | Command::GameBoot { .. } => {
+                Outcome::Accepted(false)
+            }
+            _ => Outcome::Nothing,
+        }
+    }
+
+    /// Applies a command to the lobby: `origin` is the node it came from, in a
+    /// cluster; `conn` the connection of a login of this server.
+    fn apply(
+        &self,
+        st: &mut State,
+        origin: Option<&str>,
+        command: Command,
+        conn: Option<Conn>,
+    ) -> Outcome {
+        let name = match &command {
+            Command::Login { login, .. } => Some(login.name.clone()),
+            _ => None,
+        };
+        let logs_out = command.may_log_out();
+        let outcome = st.core.apply(command);
+        if let (Outcome::Login(Ok(id)), Some(name)) = (outcome, name) {
+            if let Some(origin) = origin {
+                st.homes.insert(id, origin.to_owned());
+            }
+            match conn {
+                Some(conn) => {
+                    st.conns.insert(id, conn);
+                    self.hub.metrics.lobby_players.inc();
+                }
+                None if origin != self.node() => {
+                    st.remote.insert(id, self.hub.presence.connect(&name));
+                }
+                // Logged in from here, but its connection gave up waiting.
+                None => self.post(Command::Logout { player: id }),
+            }
+        }
+        self.flush(st, origin);
+        if logs_out {
+            self.forget_logged_out(st);
+        }
+        outcome
+    }
+
+    /// Lets go of what this server held for players no longer in the lobby (logged
+    /// out, kicked, or cleared with their node).
+    fn forget_logged_out(&self, st: &mut State) {
+        let State {
+            core,
+            conns,
+            homes,
+            remote,
+            ..
+        } = st;
+        remote.retain(|id, _| core.name(*id).is_some());
+        homes.retain(|id, _| core.name(*id).is_some());
+        let gone: Vec<PlayerId> = conns
+            .keys()
+            .copied()
+            .filter(|id| core.name(*id).is_none())
+            .collect();
+        for id in gone {
+            self.drop_conn(st, id);
+        }
+    }
+
+    /// This node's name in its cluster; `None` alone.
+    fn node(&self) -> Option<&str> {
+        self.link.get().map(|l| l.node())
+    }
+
     /// Holds a player's game channel until they leave their table or the lobby, then
     /// writes `ready` on it: a client that hears it may launch or join at once.
-    pub fn hold_channel(&self, id: PlayerId, stream: TcpStream, leftover: Vec<u8>, ready: &[u8]) {
+    pub async fn hold_channel(
+        &self,
+        id: PlayerId,
+        stream: TcpStream,
+        leftover: Vec<u8>,
+        ready: &[u8],
+    ) {
         if !self.is_in(id) {
             return;
         }
@@ -190,7 +404,11 @@ impl LobbyService {
         self.channels
             .lock()
             .insert(id, Channel { stream, leftover });
-        self.with(|core| core.set_channel(id, true));
+        self.run(Command::SetChannel {
+            player: id,
+            open: true,
+        })
+        .await;
         if let Some(c) = self.channels.lock().get(&id)
             && c.stream.try_write(ready).is_err()
         {
@@ -215,11 +433,12 @@ impl LobbyService {
         f(&self.state.lock().core)
     }
 
-    /// Changes the lobby and delivers what the change produced.
-    pub fn with<R>(&self, f: impl FnOnce(&mut Lobby) -> R) -> R {
+    /// Changes this server's copy of the lobby and delivers what the change produced:
+    /// only for what is no state of the lobby (room counts announced).
+    fn with_local<R>(&self, f: impl FnOnce(&mut Lobby) -> R) -> R {
         let mut st = self.state.lock();
         let result = f(&mut st.core);
-        self.flush(&mut st);
+        self.flush(&mut st, None);
         result
     }
 
@@ -228,6 +447,7 @@ impl LobbyService {
     /// the entry room, everyone hears of rooms opened and closed. Returns what changed;
     /// refused as a whole, with nothing changed, if it cannot apply.
     pub fn reconfigure(&self, next: config::Lobby) -> Result<Vec<String>, config::ConfigError> {
+        self.single_node()?;
         let mut st = self.state.lock();
         let current = self.settings();
         let next = current.succeed(next)?;
@@ -237,9 +457,22 @@ impl LobbyService {
     /// Like [`LobbyService::reconfigure`], for a configuration whose ids already follow
     /// the running one's (an edit of it).
     pub fn replace(&self, next: config::Lobby) -> Result<Vec<String>, config::ConfigError> {
+        self.single_node()?;
         let mut st = self.state.lock();
         let current = self.settings();
         self.install(&mut st, &current, next)
+    }
+
+    /// A cluster's lobby changes only by its commands: its rooms and games change
+    /// with a restart of the community.
+    fn single_node(&self) -> Result<(), config::ConfigError> {
+        match self.link.get() {
+            Some(_) => Err(config::ConfigError::new(
+                "lobby: a node of a cluster changes its rooms and games only when the \
+                 whole community restarts with the new configuration",
+            )),
+            None => Ok(()),
+        }
     }
 
     fn install(
@@ -253,11 +486,13 @@ impl LobbyService {
             .reconfigure(next.core.clone())
             .map_err(|e| config::ConfigError::new(format!("lobby: {e}")))?;
         *self.settings.write() = Arc::new(next);
-        self.flush(st);
+        self.flush(st, None);
         Ok(changes)
     }
 
-    fn flush(&self, st: &mut State) {
+    /// Delivers what the core produced and carries out its orders; `origin` is the
+    /// node of the command that produced them, in a cluster.
+    fn flush(&self, st: &mut State, origin: Option<&str>) {
         loop {
             let deliveries: Vec<Delivery> = st.core.drain().collect();
             let orders: Vec<TableOrder> = st.core.drain_orders().collect();
@@ -266,14 +501,24 @@ impl LobbyService {
             }
             self.deliver(st, deliveries);
             for order in orders {
-                self.dispatch(st, order);
+                self.dispatch(st, order, origin);
             }
         }
     }
 
+    /// Whether the game program of a table runs here.
+    fn runs_here(&self, st: &State, room: RoomId, table: TableId) -> bool {
+        match self.node() {
+            None => true,
+            Some(me) => st.runners.get(&(room, table)).is_some_and(|(_, n)| n == me),
+        }
+    }
+
     /// Carries an order of the core to a table's game program (under the lock, so
-    /// that a program hears of its table in the lobby's order).
-    fn dispatch(&self, st: &mut State, order: TableOrder) {
+    /// that a program hears of its table in the lobby's order). In a cluster the
+    /// program runs on the node of the command that launched the table; the other
+    /// nodes relay their players' game bytes to it.
+    fn dispatch(&self, st: &mut State, order: TableOrder, origin: Option<&str>) {
         use games::Order;
         match order {
             TableOrder::Start {
@@ -283,6 +528,13 @@ impl LobbyService {
                 game,
                 seats,
             } => {
+                if let Some(origin) = origin {
+                    st.runners
+                        .insert((room, table), (serial, origin.to_owned()));
+                }
+                if origin != self.node() {
+                    return;
+                }
                 let at = games::At {
                     room,
                     table,
@@ -293,7 +545,36 @@ impl LobbyService {
                     .upgrade()
                     .is_some_and(|me| me.start_game(at, game, seats));
                 if !started {
-                    st.core.game_failed(room, table, serial);
+                    if self.link.get().is_some() {
+                        self.post(Command::GameFailed {
+                            room,
+                            table,
+                            serial,
+                        });
+                    } else {
+                        st.core.game_failed(room, table, serial);
+                    }
+                }
+            }
+            TableOrder::Seat { room, table, .. } | TableOrder::Spectator { room, table, .. }
+                if !self.runs_here(st, room, table) =>
+            {
+                if let TableOrder::Seat {
+                    player: Some(p), ..
+                }
+                | TableOrder::Spectator {
+                    player: Some(p), ..
+                } = order
+                {
+                    self.relay_player(st, p, room, table);
+                }
+            }
+            TableOrder::Reseat { room, table, .. } if !self.runs_here(st, room, table) => {}
+            TableOrder::Stop { room, table } => {
+                let here = self.runs_here(st, room, table);
+                st.runners.remove(&(room, table));
+                if here {
+                    self.games.order(room, table, Order::Stop);
                 }
             }
             TableOrder::Seat {
@@ -338,7 +619,6 @@ impl LobbyService {
                 };
                 self.games.order(room, table, order);
             }
-            TableOrder::Stop { room, table } => self.games.order(room, table, Order::Stop),
         }
     }
 
@@ -346,11 +626,13 @@ impl LobbyService {
     /// the next table needs a new one), or for a WebSocket player a socket bridged to
     /// their WebSocket's binary messages.
     fn game_socket(&self, st: &mut State, player: PlayerId) -> Option<OwnedFd> {
-        if st.conns.get(&player)?.proto == Proto::Json {
+        let Some(conn) = st.conns.get(&player) else {
+            return self.program_relay(st, player);
+        };
+        if conn.proto == Proto::Json {
             return self.bridge(st, player);
         }
         let channel = self.channels.lock().remove(&player)?;
-        st.core.set_channel(player, false);
         if !channel.leftover.is_empty() {
             warn!(
                 bytes = channel.leftover.len(),
@@ -371,7 +653,7 @@ impl LobbyService {
             self.follow(st, &d);
             let closing = matches!(d.event, LobbyEvent::Kicked { .. });
             let (mut ggz, mut json) = (None::<Arc<str>>, None::<Arc<str>>);
-            let State { core, conns } = &mut *st;
+            let State { core, conns, .. } = &mut *st;
             for p in core.recipients(d.to) {
                 let Some(conn) = conns.get(&p) else { continue };
                 let text = match conn.proto {
@@ -396,16 +678,20 @@ impl LobbyService {
         self.hub.metrics.lobby_deliveries.inc_by(delivered);
         for p in slow {
             // Out of the lobby at once (the others hear of it with the next round of
-            // deliveries); dropping the sender ends the connection.
-            st.core.logout(p);
-            if let Some(conn) = st.conns.remove(&p) {
+            // deliveries, or from the cluster); dropping the sender ends the connection.
+            if let Some(conn) = st.conns.get(&p) {
                 warn!(player = %conn.name, "dropping a lobby client that does not keep up");
-                self.hub.metrics.lobby_players.dec();
                 self.hub
                     .metrics
                     .lobby_dropped
                     .get_or_create(&ReasonLabels { reason: "slow" })
                     .inc();
+            }
+            self.drop_conn(st, p);
+            if self.link.get().is_some() {
+                self.post(Command::Logout { player: p });
+            } else {
+                st.core.logout(p);
             }
         }
     }
@@ -426,19 +712,19 @@ impl LobbyService {
                     .set_place(&player.name, room_name(*room), player.table);
             }
             (LobbyEvent::Joined { table, .. }, Audience::Player(p)) => {
-                if let Some(conn) = st.conns.get(&p) {
+                if let Some(name) = st.core.name(p) {
                     let room = st.core.room_of(p).and_then(room_name);
-                    self.hub.presence.set_place(&conn.name, room, Some(*table));
+                    self.hub.presence.set_place(name, room, Some(*table));
                 }
             }
             (LobbyEvent::Left { .. }, Audience::Player(p)) => {
-                if self.channels.lock().remove(&p).is_some() {
-                    st.core.set_channel(p, false);
-                }
+                // The core let go of the channel too.
+                self.channels.lock().remove(&p);
                 self.bridges.lock().remove(&p);
-                if let Some(conn) = st.conns.get(&p) {
+                self.end_relay(p);
+                if let Some(name) = st.core.name(p) {
                     let room = st.core.room_of(p).and_then(room_name);
-                    self.hub.presence.set_place(&conn.name, room, None);
+                    self.hub.presence.set_place(name, room, None);
                 }
             }
             _ => {}
@@ -499,20 +785,22 @@ impl LobbyService {
             .collect()
     }
 
-    /// Every connected player: id, view, room, protocol and address.
+    /// Every player online (in a cluster: on every node), with their view, room, and
+    /// connection.
     pub fn connected(&self) -> Vec<Connected> {
         let st = self.state.lock();
         st.core
             .online_players()
             .into_iter()
-            .filter_map(|(id, player, room)| {
-                let conn = st.conns.get(&id)?;
-                Some(Connected {
+            .map(|(id, player, room)| {
+                let conn = st.conns.get(&id);
+                Connected {
                     player,
                     room,
-                    proto: conn.proto,
-                    ip: conn.ip,
-                })
+                    proto: conn.map(|c| c.proto),
+                    ip: conn.map(|c| c.ip),
+                    node: st.homes.get(&id).cloned(),
+                }
             })
             .collect()
     }
@@ -529,7 +817,8 @@ impl LobbyService {
 
     /// Periodic work: room counts to everyone, and the room listings if announced.
     pub fn tick(&self) {
-        self.with(|core| core.room_counts());
+        // Which counts were announced is this server's own business: no command.
+        self.with_local(|core| core.room_counts());
         if self.settings().announce_rooms {
             self.announce_rooms();
         }

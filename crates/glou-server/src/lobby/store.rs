@@ -2,7 +2,7 @@
 //! and admin actions that outlive the session (a gag is kept in the account).
 
 use glou_core::account::Perm;
-use glou_core::lobby::{AdminAction, PlayerId, RoomId, Standing};
+use glou_core::lobby::{AdminAction, Command, PlayerId, RoomId, Standing};
 use glou_core::rating::Outcome;
 use glou_proto::ggzdmod::{GameResult, ReportEntry, SeatType};
 use glou_store::{MatchPlayer, MatchReport, PlayerKind};
@@ -109,7 +109,11 @@ impl LobbyService {
                 continue;
             };
             let standing = self.standing(&p.name, true, room).await;
-            self.with(|core| core.set_standing(id, standing));
+            self.run(Command::SetStanding {
+                player: id,
+                standing,
+            })
+            .await;
         }
     }
 
@@ -135,6 +139,13 @@ impl LobbyService {
                 Err(e) => warn!(error = %e, "storing a gag"),
             }
         }
-        lobby.with(|core| core.admin(id, action, target, reason));
+        lobby
+            .run(Command::Admin {
+                player: id,
+                action,
+                target: target.to_owned(),
+                reason: reason.to_owned(),
+            })
+            .await;
     }
 }

@@ -16,10 +16,10 @@ use serde_json::{Value, json};
 
 use crate::{sigterm_and_wait, start_serve};
 
-const NATS: &str = "127.0.0.1:4222";
+pub(crate) const NATS: &str = "127.0.0.1:4222";
 
 /// A community of nodes on one NATS, with its own buckets and schema.
-struct Community {
+pub(crate) struct Community {
     name: String,
     nats: String,
     store: String,
@@ -31,7 +31,7 @@ struct Community {
 
 impl Community {
     /// `None`, said on stderr, when NATS or PostgreSQL is not there.
-    fn new(nats: &str) -> Option<Self> {
+    pub(crate) fn new(nats: &str) -> Option<Self> {
         let Ok(pg) = std::env::var("GLOU_TEST_POSTGRES_URL") else {
             eprintln!("GLOU_TEST_POSTGRES_URL is not set: cluster test skipped");
             return None;
@@ -63,7 +63,7 @@ impl Community {
     }
 
     /// Starts a node and waits until it answers.
-    async fn start(&self, n: &str) -> Node {
+    pub(crate) async fn start(&self, n: &str) -> Node {
         let data = self.dir.path().join(n);
         let (child, url) = start_serve(
             &data,
@@ -83,6 +83,7 @@ impl Community {
         );
         let node = Node {
             child,
+            data,
             api: Api {
                 url,
                 http: reqwest::Client::new(),
@@ -95,8 +96,8 @@ impl Community {
         node
     }
 
-    /// Removes the community's buckets and schema.
-    async fn remove(self) {
+    /// Removes the community's buckets, lobby stream and schema.
+    pub(crate) async fn remove(self) {
         let pool = sqlx::PgPool::connect(&self.pg).await.unwrap();
         sqlx::query(&format!(
             "DROP SCHEMA IF EXISTS \"{}\" CASCADE",
@@ -112,8 +113,11 @@ impl Community {
             let mut reader = BufReader::new(nats.try_clone().unwrap());
             reader.read_line(&mut line).unwrap(); // INFO
             let mut out = String::from("CONNECT {\"verbose\":false}\r\n");
-            for bucket in ["listings", "nodes"] {
-                let subject = format!("$JS.API.STREAM.DELETE.KV_glou_{}_{bucket}", self.name);
+            let buckets = ["listings", "nodes", "lobbysnap"]
+                .map(|bucket| format!("KV_glou_{}_{bucket}", self.name));
+            let lobby = format!("glou_{}_lobby", self.name);
+            for stream in buckets.iter().chain([&lobby]) {
+                let subject = format!("$JS.API.STREAM.DELETE.{stream}");
                 out.push_str(&format!("PUB {subject} 0\r\n\r\n"));
             }
             out.push_str("PING\r\n");
@@ -125,8 +129,10 @@ impl Community {
 }
 
 /// A running node.
-struct Node {
+pub(crate) struct Node {
     child: Child,
+    /// Its data directory (`admin.token` is there).
+    pub(crate) data: std::path::PathBuf,
     api: Api,
 }
 
@@ -140,9 +146,9 @@ impl std::ops::Deref for Node {
 
 /// A node's native API.
 #[derive(Clone)]
-struct Api {
-    url: String,
-    http: reqwest::Client,
+pub(crate) struct Api {
+    pub(crate) url: String,
+    pub(crate) http: reqwest::Client,
 }
 
 #[derive(Clone, Debug)]
@@ -224,18 +230,18 @@ impl Api {
 }
 
 impl Node {
-    fn sigkill(mut self) {
+    pub(crate) fn sigkill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }
 
-    fn stop(self) {
+    pub(crate) fn stop(self) {
         assert!(sigterm_and_wait(self.child).success());
     }
 }
 
 /// Polls `cond` every 50 ms for at most 15 s.
-async fn wait_for<F, Fut>(what: &str, cond: F)
+pub(crate) async fn wait_for<F, Fut>(what: &str, cond: F)
 where
     F: Fn() -> Fut,
     Fut: Future<Output = bool>,

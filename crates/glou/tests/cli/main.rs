@@ -4,6 +4,7 @@
 mod admin;
 mod bench;
 mod cluster;
+mod cluster_lobby;
 mod crash;
 mod federation;
 mod games;

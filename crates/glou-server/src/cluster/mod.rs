@@ -17,7 +17,12 @@
 //!
 //! Expiry is decided by one node, the holder of the `leader` key in a second bucket
 //! whose values live a few seconds: it refreshes the key every second, and when it
-//! dies the key lapses and another node takes it.
+//! dies the key lapses and another node takes it. Every node keeps a key of its own
+//! there too (`node.<name>`), which tells the leader which nodes are alive.
+//!
+//! The lobby is shared otherwise: see [`lobby`].
+
+pub mod lobby;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -32,7 +37,7 @@ use glou_proto::cluster::{EntryRecord, ListingRecord};
 use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::hub::Hub;
 
@@ -73,6 +78,8 @@ const LEADER_LEASE: Duration = Duration::from_secs(4);
 pub struct Cluster {
     /// This node's name in the records it writes: random per start.
     node: String,
+    /// The community's name.
+    community: String,
     hub: Arc<Hub>,
     client: async_nats::Client,
     js: jetstream::Context,
@@ -145,6 +152,7 @@ impl Cluster {
         info!(%node, community = %config.name, url = %config.url, "joined the cluster");
         Ok(Arc::new(Self {
             node,
+            community: config.name.clone(),
             hub,
             client,
             js,
@@ -445,6 +453,13 @@ impl Cluster {
                 Some(revision) => self.nodes.update("leader", value, revision).await.ok(),
                 None => self.nodes.create("leader", value).await.ok(),
             };
+            if let Err(e) = self
+                .nodes
+                .put(node_key(&self.node), Default::default())
+                .await
+            {
+                debug!(error = %e, "cluster: refreshing this node's key");
+            }
             let leading = held.is_some();
             if leading != self.leader.swap(leading, Ordering::Relaxed) {
                 info!(node = %self.node, leading, "cluster expiry leadership changed");
@@ -455,7 +470,25 @@ impl Cluster {
             // Hand over at once rather than after the lease.
             let _ = self.nodes.purge("leader").await;
         }
+        // Gone: what is left of this node in the lobby is cleared by the leader.
+        let _ = self.nodes.purge(node_key(&self.node)).await;
     }
+
+    /// Whether a node's key is alive; `None` when NATS does not say.
+    pub async fn is_alive(&self, node: &str) -> Option<bool> {
+        match self.nodes.get(node_key(node)).await {
+            Ok(value) => Some(value.is_some()),
+            Err(e) => {
+                debug!(error = %e, "cluster: reading a node's key");
+                None
+            }
+        }
+    }
+}
+
+/// A node's key in the nodes bucket.
+fn node_key(node: &str) -> String {
+    format!("node.{node}")
 }
 
 async fn bucket(js: &jetstream::Context, config: kv::Config) -> Result<kv::Store, ClusterError> {

@@ -1,0 +1,632 @@
+//! The lobby of a cluster: `glou serve` nodes of one community (NATS and PostgreSQL, as
+//! in `cluster.rs`) with WebSocket players on different nodes in one room. They see
+//! each other, chat, see the same tables and play at a table whose program runs on
+//! another node; an operator's announcement and kick given on one node reach players
+//! on the others; a node killed with SIGKILL leaves the rooms, and a node started
+//! later catches up with the lobby. The WebSocket lobby itself is `glou-server`'s test.
+
+use std::collections::{BTreeSet, VecDeque};
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use glou_tictactoe::{Client, ClientEvent, Outcome, Player};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::cluster::{Community, NATS, Node, wait_for};
+
+/// How long any one thing may take to happen.
+const PATIENCE: Duration = Duration::from_secs(15);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn players_on_different_nodes_share_rooms_chat_and_tables() {
+    let Some(community) = Community::new(NATS) else {
+        return;
+    };
+    let mut nodes = Nodes::default();
+    let outcome = AssertUnwindSafe(share_rooms_chat_and_tables(&community, &mut nodes))
+        .catch_unwind()
+        .await;
+    finish(community, nodes, outcome).await;
+}
+
+async fn share_rooms_chat_and_tables(community: &Community, nodes: &mut Nodes) {
+    let a = nodes.start(community, "a").await;
+    let b = nodes.start(community, "b").await;
+    let c = nodes.start(community, "c").await;
+    let mut ann = Lobbyist::login(&a, "ann").await;
+    let mut bob = Lobbyist::login(&b, "bob").await;
+    let mut cy = Lobbyist::login(&c, "cy").await;
+    let (room, game) = ann.tictactoe_room().await;
+
+    // One room across three nodes: everyone sees everyone, and chat reaches them all.
+    for p in [&mut ann, &mut bob, &mut cy] {
+        p.enter(room).await;
+    }
+    for p in [&mut ann, &mut bob, &mut cy] {
+        p.wait_players(&["ann", "bob", "cy"]).await;
+    }
+    ann.send(json!({"type": "chat", "text": "hello from node a"}))
+        .await;
+    for p in [&mut bob, &mut cy] {
+        p.until("ann's chat", |m| {
+            m["type"] == "chat" && m["from"] == "ann" && m["text"] == "hello from node a"
+        })
+        .await;
+    }
+
+    // Node b knows where ann, on node a, is.
+    wait_for(
+        "node b to show ann online in the TicTacToe room",
+        || async {
+            b.admin("GET", "/players", None)
+                .await
+                .1
+                .as_array()
+                .is_some_and(|players| {
+                    players
+                        .iter()
+                        .any(|p| p["name"] == "ann" && p["room"] == room)
+                })
+        },
+    )
+    .await;
+
+    // bob launches on node b (its program runs there); ann, on node a, sees the table
+    // and sits down; cy, on node c, sees both seated.
+    bob.send(
+        json!({"type": "launch", "game": game, "desc": "across nodes",
+        "seats": [{"kind": "open"}, {"kind": "open"}]}),
+    )
+    .await;
+    bob.expect_ok("launch").await;
+    let added = ann
+        .until("the table bob launched", |m| {
+            m["type"] == "table_added" && m["room"] == room
+        })
+        .await;
+    let table = added["table"]["id"].as_u64().expect("a table id");
+    ann.send(json!({"type": "join", "table": table, "spectator": false}))
+        .await;
+    ann.expect_ok("join").await;
+    ann.until("joined", |m| m["type"] == "joined" && m["table"] == table)
+        .await;
+    let seats = cy.wait_seats(table, &["ann", "bob"]).await;
+
+    // The game's bytes cross nodes: the one in seat 0 (X) takes the top row.
+    let seat = |name: &str| {
+        if seats[0] == name {
+            Player::X
+        } else {
+            Player::O
+        }
+    };
+    let (ann_seat, bob_seat) = (seat("ann"), seat("bob"));
+    let (ann_saw, bob_saw) = tokio::join!(
+        ann.play(ann_seat, top_row_for_x(ann_seat)),
+        bob.play(bob_seat, top_row_for_x(bob_seat)),
+    );
+    assert_eq!(ann_saw, Outcome::Win(Player::X), "ann's end of the game");
+    assert_eq!(bob_saw, Outcome::Win(Player::X), "bob's end of the game");
+    for p in [&mut ann, &mut bob] {
+        p.until("the table to end with the game", |m| {
+            m["type"] == "left" && m["reason"] == "gameover"
+        })
+        .await;
+    }
+
+    // An announcement given on node b reaches players on nodes a and c.
+    let (status, body) = b
+        .admin(
+            "POST",
+            "/announce",
+            Some(json!({"text": "maintenance at noon"})),
+        )
+        .await;
+    assert_eq!(status, 204, "the announcement on node b: {body}");
+    for p in [&mut ann, &mut cy] {
+        p.until("the announcement from node b", |m| {
+            m["type"] == "chat" && m["kind"] == "announce" && m["text"] == "maintenance at noon"
+        })
+        .await;
+    }
+
+    // A kick given on node a reaches cy on node c: out of the lobby, gone from the room.
+    let (status, body) = a
+        .admin(
+            "POST",
+            "/players/cy/kick",
+            Some(json!({"reason": "testing kicks"})),
+        )
+        .await;
+    assert_eq!(
+        status, 204,
+        "the kick of cy (on node c) through node a: {body}"
+    );
+    let kicked = cy.until("cy's kick", |m| m["type"] == "kicked").await;
+    assert_eq!(kicked["reason"], "testing kicks", "{kicked}");
+    assert!(
+        cy.out_of_lobby().await,
+        "cy, kicked, is out of the lobby on node c"
+    );
+    for p in [&mut ann, &mut bob] {
+        p.until("cy to leave the room", |m| {
+            m["type"] == "player_left" && m["name"] == "cy"
+        })
+        .await;
+        p.wait_players(&["ann", "bob"]).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_node_leaves_the_lobby_and_a_new_node_catches_up() {
+    let Some(community) = Community::new(NATS) else {
+        return;
+    };
+    let mut nodes = Nodes::default();
+    let outcome = AssertUnwindSafe(killed_node_and_late_node(&community, &mut nodes))
+        .catch_unwind()
+        .await;
+    finish(community, nodes, outcome).await;
+}
+
+async fn killed_node_and_late_node(community: &Community, nodes: &mut Nodes) {
+    let a = nodes.start(community, "a").await;
+    let b = nodes.start(community, "b").await;
+    let mut ann = Lobbyist::login(&a, "ann").await;
+    let mut bob = Lobbyist::login(&b, "bob").await;
+    let room = ann.entry_room().await;
+    ann.enter(room).await;
+    bob.enter(room).await;
+    ann.wait_players(&["ann", "bob"]).await;
+    bob.wait_players(&["ann", "bob"]).await;
+
+    // Node b dies without a word: its players leave the others' rooms within 10 s.
+    nodes.sigkill("b");
+    let killed = Instant::now();
+    ann.until("bob (on the killed node) to leave the room", |m| {
+        m["type"] == "player_left" && m["name"] == "bob"
+    })
+    .await;
+    assert!(
+        killed.elapsed() < Duration::from_secs(10),
+        "bob left ann's room {:?} after node b was killed; expected within 10 s",
+        killed.elapsed()
+    );
+    assert_eq!(
+        ann.players().await,
+        names(&["ann"]),
+        "ann's room after node b died"
+    );
+    ann.send(json!({"type": "chat", "text": "still here"}))
+        .await;
+    ann.until("ann's own chat after the kill", |m| {
+        m["type"] == "chat" && m["from"] == "ann" && m["text"] == "still here"
+    })
+    .await;
+
+    // A node started now knows the lobby at once: ann is in the room, bob is not.
+    let c = nodes.start(community, "c").await;
+    let mut dee = Lobbyist::login(&c, "dee").await;
+    let first = dee.enter(room).await;
+    assert_eq!(
+        first,
+        names(&["ann", "dee"]),
+        "the room as the late node c first lists it"
+    );
+    ann.until("dee (on the late node) to enter", |m| {
+        m["type"] == "player_entered" && m["player"]["name"] == "dee"
+    })
+    .await;
+    ann.send(json!({"type": "chat", "text": "welcome dee"}))
+        .await;
+    dee.until("ann's chat on the late node", |m| {
+        m["type"] == "chat" && m["from"] == "ann" && m["text"] == "welcome dee"
+    })
+    .await;
+
+    // bob's login died with node b: the name is free again, on node c.
+    let mut bob = Lobbyist::connect(&c, "bob").await;
+    let deadline = Instant::now() + PATIENCE;
+    while let Err(refused) = bob.try_login().await {
+        assert!(
+            Instant::now() < deadline,
+            "guest bob, whose node died, could not log in again on node c: {refused}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    bob.enter(room).await;
+    ann.until("bob back, through node c", |m| {
+        m["type"] == "player_entered" && m["player"]["name"] == "bob"
+    })
+    .await;
+    ann.wait_players(&["ann", "bob", "dee"]).await;
+}
+
+/// The nodes a test started. Whatever still runs at its end is stopped, passed or not:
+/// SIGTERM after a pass, SIGKILL after a failure.
+#[derive(Default)]
+struct Nodes(Vec<(String, Node)>);
+
+impl Nodes {
+    async fn start(&mut self, community: &Community, n: &str) -> Place {
+        let node = community.start(n).await;
+        let place = Place {
+            url: node.url.clone(),
+            data: node.data.clone(),
+            http: node.http.clone(),
+        };
+        self.0.push((n.to_owned(), node));
+        place
+    }
+
+    fn sigkill(&mut self, n: &str) {
+        let i = self
+            .0
+            .iter()
+            .position(|(name, _)| name == n)
+            .unwrap_or_else(|| panic!("no running node {n}"));
+        self.0.remove(i).1.sigkill();
+    }
+}
+
+/// Stops the nodes, removes the community, and fails as the test did.
+async fn finish(community: Community, nodes: Nodes, outcome: std::thread::Result<()>) {
+    for (_, node) in nodes.0 {
+        if outcome.is_ok() {
+            node.stop();
+        } else {
+            node.sigkill();
+        }
+    }
+    community.remove().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// How to reach a node: its HTTP listener and its data directory.
+struct Place {
+    url: String,
+    data: PathBuf,
+    http: reqwest::Client,
+}
+
+impl Place {
+    /// `METHOD /api/v1/admin{path}` with the node's local admin token.
+    async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let token =
+            std::fs::read_to_string(self.data.join("admin.token")).expect("the node's admin.token");
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self
+            .http
+            .request(method, format!("{}/api/v1/admin{path}", self.url))
+            .bearer_auth(token.trim())
+            .timeout(Duration::from_secs(5));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let r = req.send().await.expect("the admin API answers");
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+}
+
+/// A guest in the lobby over one node's WebSocket. What arrives waits in two queues —
+/// JSON messages and game bytes — until a step asks for it, so a step that waits for
+/// one message loses none of the others.
+struct Lobbyist {
+    name: String,
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    texts: VecDeque<Value>,
+    bytes: VecDeque<Vec<u8>>,
+    closed: bool,
+}
+
+impl Lobbyist {
+    /// Opens `GET /api/v1/ws` on the node, without a session.
+    async fn connect(place: &Place, name: &str) -> Self {
+        let url = format!("{}/api/v1/ws", place.url.replacen("http://", "ws://", 1));
+        let (ws, _) = tokio::time::timeout(PATIENCE, tokio_tungstenite::connect_async(url))
+            .await
+            .expect("the WebSocket opens within 15 s")
+            .expect("the WebSocket opens");
+        Self {
+            name: name.to_owned(),
+            ws,
+            texts: VecDeque::new(),
+            bytes: VecDeque::new(),
+            closed: false,
+        }
+    }
+
+    /// Connects and logs into the lobby as a guest.
+    async fn login(place: &Place, name: &str) -> Self {
+        let mut p = Self::connect(place, name).await;
+        if let Err(refused) = p.try_login().await {
+            panic!("guest {name} could not log in: {refused}");
+        }
+        p
+    }
+
+    /// `lobby_login` as a guest: `lobby_welcome`, or the refusing `result`.
+    async fn try_login(&mut self) -> Result<(), Value> {
+        let name = self.name.clone();
+        self.send(json!({"type": "lobby_login", "guest": name}))
+            .await;
+        let m = self
+            .until("the answer to lobby_login", |m| {
+                m["type"] == "lobby_welcome"
+                    || (m["type"] == "result" && m["action"] == "lobby_login")
+            })
+            .await;
+        if m["type"] == "lobby_welcome" {
+            assert_eq!(m["name"], name.as_str(), "the welcome names the guest");
+            Ok(())
+        } else {
+            Err(m)
+        }
+    }
+
+    async fn send(&mut self, m: Value) {
+        let sent = self.ws.send(Message::text(m.to_string())).await;
+        assert!(
+            sent.is_ok(),
+            "{}: sending {m} failed: the socket is closed",
+            self.name
+        );
+    }
+
+    /// The first message, queued or to come within 15 s, that `wanted` accepts.
+    async fn until(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        match self.until_or_closed(wanted).await {
+            Ok(m) => m,
+            Err(end) => panic!(
+                "{}: waiting for {what}, {end}; unclaimed: {:#?}",
+                self.name, self.texts
+            ),
+        }
+    }
+
+    /// Like [`Self::until`]; `Err` says how it ended without it (closed, timed out).
+    async fn until_or_closed(&mut self, wanted: impl Fn(&Value) -> bool) -> Result<Value, String> {
+        if let Some(i) = self.texts.iter().position(&wanted) {
+            return Ok(self.texts.remove(i).expect("found"));
+        }
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let seen = self.texts.len();
+            self.read(deadline).await?;
+            if self.texts.len() > seen && wanted(self.texts.back().expect("read")) {
+                return Ok(self.texts.pop_back().expect("read"));
+            }
+        }
+    }
+
+    /// Reads one message into its queue.
+    async fn read(&mut self, deadline: Instant) -> Result<(), String> {
+        if self.closed {
+            return Err("the socket is closed".into());
+        }
+        let msg = match tokio::time::timeout_at(deadline, self.ws.next()).await {
+            Err(_) => return Err("nothing within 15 s".into()),
+            Ok(None) | Ok(Some(Err(_))) => {
+                self.closed = true;
+                return Err("the socket closed".into());
+            }
+            Ok(Some(Ok(msg))) => msg,
+        };
+        match msg {
+            Message::Text(text) => {
+                let m = serde_json::from_str(text.as_str())
+                    .unwrap_or_else(|e| panic!("{}: not JSON ({e}): {text}", self.name));
+                self.texts.push_back(m);
+            }
+            Message::Binary(bytes) => self.bytes.push_back(bytes.to_vec()),
+            Message::Close(frame) => {
+                self.closed = true;
+                return Err(format!("the server closed the socket: {frame:?}"));
+            }
+            Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => {}
+        }
+        Ok(())
+    }
+
+    /// The next game bytes, queued or to come within 15 s.
+    async fn next_bytes(&mut self) -> Vec<u8> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(b) = self.bytes.pop_front() {
+                return b;
+            }
+            if let Err(end) = self.read(deadline).await {
+                panic!("{}: waiting for the game's bytes, {end}", self.name);
+            }
+        }
+    }
+
+    /// Sends `request` and returns the answer of type `reply`; a refusing `result`
+    /// fails the test. Answers of that type still queued are stale: dropped first.
+    async fn ask(&mut self, request: Value, reply: &str) -> Value {
+        self.texts.retain(|m| m["type"] != reply);
+        let action = request["type"].clone();
+        self.send(request).await;
+        let m = self
+            .until(reply, |m| {
+                m["type"] == reply || (m["type"] == "result" && m["action"] == action)
+            })
+            .await;
+        assert_eq!(m["type"], reply, "{}: refused: {m}", self.name);
+        m
+    }
+
+    /// Waits for the `result` of `action` and checks it is `ok`.
+    async fn expect_ok(&mut self, action: &str) {
+        let m = self
+            .until(&format!("the result of {action}"), |m| {
+                m["type"] == "result" && m["action"] == action
+            })
+            .await;
+        assert_eq!(m["code"], "ok", "{}: {action}: {m}", self.name);
+    }
+
+    /// The id of the entry room (the first listed).
+    async fn entry_room(&mut self) -> u64 {
+        let rooms = self.ask(json!({"type": "rooms"}), "rooms").await;
+        rooms["rooms"][0]["id"].as_u64().expect("an entry room")
+    }
+
+    /// The id of the built-in TicTacToe room and of its game.
+    async fn tictactoe_room(&mut self) -> (u64, u64) {
+        let rooms = self.ask(json!({"type": "rooms"}), "rooms").await;
+        let room = rooms["rooms"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|r| r["name"] == "TicTacToe" && r["game"].is_u64())
+            .unwrap_or_else(|| panic!("no TicTacToe room among {rooms}"));
+        (room["id"].as_u64().unwrap(), room["game"].as_u64().unwrap())
+    }
+
+    /// Enters `room`; returns the players it lists on arrival.
+    async fn enter(&mut self, room: u64) -> BTreeSet<String> {
+        self.texts.retain(|m| m["type"] != "players");
+        self.send(json!({"type": "enter", "room": room})).await;
+        self.expect_ok("enter").await;
+        let list = self
+            .until("the room's players after enter", |m| {
+                m["type"] == "players" && m["room"] == room
+            })
+            .await;
+        player_names(&list)
+    }
+
+    /// The players of the room, asked now.
+    async fn players(&mut self) -> BTreeSet<String> {
+        player_names(&self.ask(json!({"type": "players"}), "players").await)
+    }
+
+    /// Asks for the room's players until they are exactly `want` (at most 15 s).
+    async fn wait_players(&mut self, want: &[&str]) {
+        let want = names(want);
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let got = self.players().await;
+            if got == want {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: the room's players are {got:?}; expected {want:?}",
+                self.name
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Asks for the room's tables until `table` seats exactly `want` (at most 15 s);
+    /// returns its seats' names in seat order ("" for an empty seat).
+    async fn wait_seats(&mut self, table: u64, want: &[&str]) -> Vec<String> {
+        let want = names(want);
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let tables = self.ask(json!({"type": "tables"}), "tables").await;
+            let seats: Vec<String> = tables["tables"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|t| t["id"] == table)
+                .flat_map(|t| t["seats"].as_array().cloned().unwrap_or_default())
+                .map(|s| s["name"].as_str().unwrap_or_default().to_owned())
+                .collect();
+            let seated: BTreeSet<String> =
+                seats.iter().filter(|n| !n.is_empty()).cloned().collect();
+            if seated == want {
+                return seats;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{}: table {table} seats {seated:?}; expected {want:?} ({tables})",
+                self.name
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Plays TicTacToe from `seat` through binary messages, `moves` in order whenever
+    /// asked, until the game is over.
+    async fn play(&mut self, seat: Player, moves: &[usize]) -> Outcome {
+        let mut client = Client::with_seat(seat);
+        let mut moves = moves.iter();
+        loop {
+            let bytes = self.next_bytes().await;
+            let events = client
+                .feed(&bytes)
+                .unwrap_or_else(|e| panic!("{}: the game's bytes: {e}", self.name));
+            for event in events {
+                match event {
+                    ClientEvent::YourTurn => {
+                        let cell = *moves.next().unwrap_or_else(|| {
+                            panic!("{}: asked for one move too many", self.name)
+                        });
+                        let mut out = Vec::new();
+                        client.send_move(cell, &mut out);
+                        let sent = self.ws.send(Message::binary(out)).await;
+                        assert!(sent.is_ok(), "{}: the socket closed mid-game", self.name);
+                    }
+                    ClientEvent::GameOver(outcome) => return outcome,
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Whether the lobby has let this socket go: `players` is refused `not_in_lobby`
+    /// (the socket stays, as documented), or the socket is closed.
+    async fn out_of_lobby(&mut self) -> bool {
+        let answer = |m: &Value| {
+            m["type"] == "players" || (m["type"] == "result" && m["action"] == "players")
+        };
+        self.texts.retain(|m| !answer(m));
+        if self.closed
+            || self
+                .ws
+                .send(Message::text(json!({"type": "players"}).to_string()))
+                .await
+                .is_err()
+        {
+            return true;
+        }
+        match self.until_or_closed(answer).await {
+            Ok(m) => m["type"] == "result" && m["code"] == "not_in_lobby",
+            Err(_) => self.closed,
+        }
+    }
+}
+
+/// The moves of a game X wins on the top row while O plays the middle one.
+fn top_row_for_x(seat: Player) -> &'static [usize] {
+    match seat {
+        Player::X => &[0, 1, 2],
+        Player::O => &[3, 4],
+    }
+}
+
+fn player_names(list: &Value) -> BTreeSet<String> {
+    list["players"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["name"].as_str().map(String::from))
+        .collect()
+}
+
+fn names(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|n| n.to_string()).collect()
+}
