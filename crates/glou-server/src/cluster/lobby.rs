@@ -43,11 +43,19 @@ pub struct LobbyRecord {
     pub node: String,
     /// The publisher's number for it, to hand the outcome to whoever waits.
     pub ticket: u64,
+    /// When it was published, in milliseconds since the epoch by the publisher's clock.
+    pub sent: u64,
     pub command: Command,
 }
 
 /// The largest command record (a chat line is cut well before).
 pub const MAX_RECORD: usize = 64 * 1024;
+
+/// A command the stream took this long after it was sent is skipped by every node:
+/// its sender has given up on it (after `COMMAND_TIMEOUT`, which is longer) and
+/// answered that nothing changed. A client of NATS sends what it held while cut off
+/// once it is back, so such commands do come.
+pub const STALE_AFTER: Duration = Duration::from_secs(8);
 
 impl LobbyRecord {
     pub fn encode(&self) -> Vec<u8> {
@@ -60,6 +68,14 @@ impl LobbyRecord {
         }
         serde_json::from_slice(bytes).map_err(|e| e.to_string())
     }
+}
+
+/// The time by this machine's clock, which the stream's clock is compared with
+/// (not the server's clock, which tests may set).
+pub fn wall_clock_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Commands between two snapshots, at most.
@@ -191,6 +207,7 @@ impl LobbyLink {
         while lobby.applied() < last {
             match commands.next().await {
                 Some(Next::Command(seq, record)) => lobby.apply_record(seq, record),
+                Some(Next::Stale(seq, record)) => lobby.skip_stale(seq, &record),
                 Some(Next::Bad(seq, e)) => lobby.skip_record(seq, &e),
                 Some(Next::Failed(e)) => return Err(failed(&e)),
                 None => return Err(failed(&"the stream ended")),
@@ -237,6 +254,7 @@ impl LobbyLink {
             };
             match next {
                 Some(Next::Command(seq, record)) => lobby.apply_record(seq, record),
+                Some(Next::Stale(seq, record)) => lobby.skip_stale(seq, &record),
                 Some(Next::Bad(seq, e)) => lobby.skip_record(seq, &e),
                 Some(Next::Failed(e)) => warn!(error = %e, "cluster lobby stream"),
                 None => {
@@ -427,6 +445,8 @@ pub struct Commands {
 /// One message of the lobby stream.
 enum Next {
     Command(u64, LobbyRecord),
+    /// A command that came too late (see [`STALE_AFTER`]).
+    Stale(u64, LobbyRecord),
     /// A message that is not a command: skipped, logged.
     Bad(u64, String),
     /// The consumer's error.
@@ -439,13 +459,62 @@ impl Commands {
             Ok(m) => m,
             Err(e) => return Some(Next::Failed(e.to_string())),
         };
-        let seq = match msg.info() {
-            Ok(info) => info.stream_sequence,
+        let (seq, stored) = match msg.info() {
+            Ok(info) => (info.stream_sequence, info.published.unix_timestamp_nanos()),
             Err(e) => return Some(Next::Failed(e.to_string())),
         };
-        Some(match LobbyRecord::decode(&msg.payload) {
-            Ok(record) => Next::Command(seq, record),
-            Err(e) => Next::Bad(seq, e),
+        let record = match LobbyRecord::decode(&msg.payload) {
+            Ok(record) => record,
+            Err(e) => return Some(Next::Bad(seq, e)),
+        };
+        // The stream's time of the message, the same for every node that reads it.
+        let late = stored / 1_000_000 - i128::from(record.sent);
+        Some(if late > STALE_AFTER.as_millis() as i128 {
+            Next::Stale(seq, record)
+        } else {
+            Next::Command(seq, record)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use glou_core::Timestamp;
+    use glou_core::lobby::ChatKind;
+
+    use super::*;
+
+    #[test]
+    fn records_cross_whole_and_bad_ones_are_refused() {
+        let record = LobbyRecord {
+            node: "n1".into(),
+            ticket: 7,
+            sent: 1_800_000_000_000,
+            command: Command::Chat {
+                player: PlayerId(3),
+                kind: ChatKind::Normal,
+                to: None,
+                text: "héllo <&>".into(),
+                now: Timestamp::from_millis(1_800_000_000_000),
+            },
+        };
+        let back = LobbyRecord::decode(&record.encode()).unwrap();
+        assert_eq!(
+            (back.node.as_str(), back.ticket, back.sent),
+            ("n1", 7, 1_800_000_000_000)
+        );
+        assert_eq!(back.command, record.command);
+
+        assert!(LobbyRecord::decode(b"").is_err());
+        assert!(LobbyRecord::decode(b"{\"node\":\"n\",\"ticket\":1}").is_err());
+        assert!(
+            LobbyRecord::decode(b"{\"node\":\"n\",\"ticket\":-1,\"command\":\"Logout\"}").is_err()
+        );
+        let long = format!(
+            "{{\"node\":\"{}\",\"ticket\":1,\"sent\":0,\"command\":{{\"Logout\":{{\"player\":1}}}}}}",
+            "n".repeat(MAX_RECORD)
+        );
+        let err = LobbyRecord::decode(long.as_bytes()).unwrap_err();
+        assert!(err.contains("too long"), "{err}");
     }
 }

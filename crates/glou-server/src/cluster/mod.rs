@@ -136,18 +136,7 @@ impl Cluster {
             },
         )
         .await?;
-        let nodes = bucket(
-            &js,
-            kv::Config {
-                bucket: format!("glou_{}_nodes", config.name),
-                description: "Glou: the node that decides expiry".into(),
-                history: 1,
-                max_age: LEADER_LEASE,
-                storage: jetstream::stream::StorageType::Memory,
-                ..Default::default()
-            },
-        )
-        .await?;
+        let nodes = bucket(&js, nodes_config(&config.name)).await?;
         let node = format!("{:016x}", rand::random::<u64>());
         info!(%node, community = %config.name, url = %config.url, "joined the cluster");
         Ok(Arc::new(Self {
@@ -442,36 +431,56 @@ impl Cluster {
     /// Holds or seeks the leader key every second until `stop`.
     pub async fn lead_loop(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
         let mut tick = tokio::time::interval(LEADER_REFRESH);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut held: Option<u64> = None;
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
                 _ = stop.wait_for(|&s| s) => break,
             }
-            let value = self.node.clone().into();
-            held = match held {
-                Some(revision) => self.nodes.update("leader", value, revision).await.ok(),
-                None => self.nodes.create("leader", value).await.ok(),
+            // A round that NATS holds up ends with the lease; a stop does not wait.
+            let round = tokio::time::timeout(LEADER_LEASE, self.lead_round(held));
+            held = tokio::select! {
+                round = round => round.unwrap_or(None),
+                _ = stop.wait_for(|&s| s) => break,
             };
-            if let Err(e) = self
-                .nodes
-                .put(node_key(&self.node), Default::default())
-                .await
-            {
-                debug!(error = %e, "cluster: refreshing this node's key");
-            }
             let leading = held.is_some();
             if leading != self.leader.swap(leading, Ordering::Relaxed) {
                 info!(node = %self.node, leading, "cluster expiry leadership changed");
             }
             self.hub.metrics.cluster_leader.set(i64::from(leading));
         }
-        if held.is_some() {
-            // Hand over at once rather than after the lease.
-            let _ = self.nodes.purge("leader").await;
+        self.leader.store(false, Ordering::Relaxed);
+        let hand_over = async {
+            if held.is_some() {
+                // Hand over at once rather than after the lease.
+                let _ = self.nodes.purge("leader").await;
+            }
+            // Gone: what is left of this node in the lobby is cleared by the leader.
+            let _ = self.nodes.purge(node_key(&self.node)).await;
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(1), hand_over).await;
+    }
+
+    /// Refreshes this node's key and holds (or seeks) the leader key; returns the
+    /// leader key's revision while this node holds it.
+    async fn lead_round(&self, held: Option<u64>) -> Option<u64> {
+        if let Err(e) = self
+            .nodes
+            .put(node_key(&self.node), Default::default())
+            .await
+        {
+            debug!(error = %e, "cluster: refreshing this node's key");
+            // The bucket may be gone with a NATS server that lost its state: it is
+            // made again, and the next round goes on with it.
+            let _ = bucket(&self.js, nodes_config(&self.community)).await;
+            return None;
         }
-        // Gone: what is left of this node in the lobby is cleared by the leader.
-        let _ = self.nodes.purge(node_key(&self.node)).await;
+        let value = self.node.clone().into();
+        match held {
+            Some(revision) => self.nodes.update("leader", value, revision).await.ok(),
+            None => self.nodes.create("leader", value).await.ok(),
+        }
     }
 
     /// Whether a node's key is alive; `None` when NATS does not say.
@@ -483,6 +492,18 @@ impl Cluster {
                 None
             }
         }
+    }
+}
+
+/// The bucket of the leader key and the nodes' keys, whose values live
+/// [`LEADER_LEASE`] (on file: a NATS server that restarts keeps it).
+fn nodes_config(community: &str) -> kv::Config {
+    kv::Config {
+        bucket: format!("glou_{community}_nodes"),
+        description: "Glou: the node that decides expiry, and the nodes alive".into(),
+        history: 1,
+        max_age: LEADER_LEASE,
+        ..Default::default()
     }
 }
 

@@ -275,6 +275,7 @@ impl LobbyService {
         let record = LobbyRecord {
             node: link.node().to_owned(),
             ticket,
+            sent: crate::cluster::lobby::wall_clock_ms(),
             command,
         };
         let published = link.publish(&record).await;

@@ -75,6 +75,22 @@ impl LobbyService {
         }
     }
 
+    /// A command that came too late to be applied: nobody applies it, and whoever
+    /// waited for it here hears that it did not go through.
+    pub fn skip_stale(&self, seq: u64, record: &LobbyRecord) {
+        warn!(
+            seq,
+            node = %record.node,
+            "cluster lobby: a command that came too late is skipped (are the clocks of the nodes and NATS in step?)"
+        );
+        if self.node() == Some(record.node.as_str()) {
+            // Dropping the waiter answers it.
+            self.waiting.lock().remove(&record.ticket);
+        }
+        let mut st = self.state.lock();
+        st.applied = st.applied.max(seq);
+    }
+
     /// A message of the stream that is not a command.
     pub fn skip_record(&self, seq: u64, why: &str) {
         warn!(seq, error = %why, "cluster lobby: a message that is no command is skipped");

@@ -113,10 +113,14 @@ impl Community {
             let mut reader = BufReader::new(nats.try_clone().unwrap());
             reader.read_line(&mut line).unwrap(); // INFO
             let mut out = String::from("CONNECT {\"verbose\":false}\r\n");
-            let buckets = ["listings", "nodes", "lobbysnap"]
-                .map(|bucket| format!("KV_glou_{}_{bucket}", self.name));
-            let lobby = format!("glou_{}_lobby", self.name);
-            for stream in buckets.iter().chain([&lobby]) {
+            let name = &self.name;
+            let streams = [
+                format!("KV_glou_{name}_listings"),
+                format!("KV_glou_{name}_nodes"),
+                format!("OBJ_glou_{name}_lobbysnap"),
+                format!("glou_{name}_lobby"),
+            ];
+            for stream in &streams {
                 let subject = format!("$JS.API.STREAM.DELETE.{stream}");
                 out.push_str(&format!("PUB {subject} 0\r\n\r\n"));
             }
@@ -400,14 +404,14 @@ async fn three_nodes_share_the_listing_and_carry_on_after_a_sigkill() {
 }
 
 /// A NATS server of the test's own, so that it can be stopped and started again.
-struct OwnNats {
+pub(crate) struct OwnNats {
     child: Child,
     port: u16,
     store: tempfile::TempDir,
 }
 
 impl OwnNats {
-    fn start(port: u16, store: tempfile::TempDir) -> Option<Self> {
+    pub(crate) fn start(port: u16, store: tempfile::TempDir) -> Option<Self> {
         let child = Command::new("nats-server")
             .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
             .arg(store.path())
@@ -426,7 +430,7 @@ impl OwnNats {
         Some(Self { child, port, store })
     }
 
-    fn kill(mut self) -> (u16, tempfile::TempDir) {
+    pub(crate) fn kill(mut self) -> (u16, tempfile::TempDir) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
         (self.port, self.store)

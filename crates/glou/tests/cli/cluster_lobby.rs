@@ -1,9 +1,11 @@
 //! The lobby of a cluster: `glou serve` nodes of one community (NATS and PostgreSQL, as
 //! in `cluster.rs`) with WebSocket players on different nodes in one room. They see
 //! each other, chat, see the same tables and play at a table whose program runs on
-//! another node; an operator's announcement and kick given on one node reach players
-//! on the others; a node killed with SIGKILL leaves the rooms, and a node started
-//! later catches up with the lobby. The WebSocket lobby itself is `glou-server`'s test.
+//! another node, a GGZ client too (its game channel relayed between nodes); an
+//! operator's announcement and kick given on one node reach players on the others; a
+//! node killed with SIGKILL leaves the rooms, and a node started later catches up with
+//! the lobby; a node cut off from NATS answers lobby requests `unavailable` and
+//! recovers by itself. The WebSocket lobby itself is `glou-server`'s test.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::panic::AssertUnwindSafe;
@@ -11,6 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
+use glou_tictactoe::terminal::{Args, Moves};
 use glou_tictactoe::{Client, ClientEvent, Outcome, Player};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
@@ -18,7 +21,7 @@ use tokio::time::Instant;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::cluster::{Community, NATS, Node, wait_for};
+use crate::cluster::{Community, NATS, Node, OwnNats, wait_for};
 
 /// How long any one thing may take to happen.
 const PATIENCE: Duration = Duration::from_secs(15);
@@ -248,10 +251,245 @@ async fn killed_node_and_late_node(community: &Community, nodes: &mut Nodes) {
     ann.wait_players(&["ann", "bob", "dee"]).await;
 }
 
-/// The nodes a test started. Whatever still runs at its end is stopped, passed or not:
-/// SIGTERM after a pass, SIGKILL after a failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_cut_off_from_nats_answers_lobby_requests_unavailable_and_recovers() {
+    let port = free_port();
+    let Some(nats) = OwnNats::start(port, tempfile::tempdir().unwrap()) else {
+        return;
+    };
+    let Some(community) = Community::new(&format!("127.0.0.1:{port}")) else {
+        nats.kill();
+        return;
+    };
+    let mut nodes = Nodes {
+        nats: Some(nats),
+        ..Nodes::default()
+    };
+    let outcome = AssertUnwindSafe(cut_off_and_recover(&community, &mut nodes))
+        .catch_unwind()
+        .await;
+    finish(community, nodes, outcome).await;
+}
+
+async fn cut_off_and_recover(community: &Community, nodes: &mut Nodes) {
+    let e = nodes.start(community, "e").await;
+    let f = nodes.start(community, "f").await;
+    let mut ann = Lobbyist::login(&e, "ann").await;
+    let mut bob = Lobbyist::login(&f, "bob").await;
+    let room = ann.entry_room().await;
+    ann.enter(room).await;
+    bob.enter(room).await;
+    ann.wait_players(&["ann", "bob"]).await;
+    ann.chat("before the outage")
+        .await
+        .expect("a chat before the outage");
+
+    // NATS goes (killed: no goodbye). A chat is answered `unavailable`, not echoed.
+    let (port, store) = nodes.nats.take().expect("the test's NATS").kill();
+    let refused = ann
+        .chat("during the outage")
+        .await
+        .expect_err("a chat while NATS is gone is refused");
+    assert_eq!(refused["code"], "unavailable", "{refused}");
+    assert!(
+        !ann.texts.iter().any(|m| m["type"] == "chat"),
+        "ann: a chat echoed while NATS is gone: {:#?}",
+        ann.texts
+    );
+    // A new guest cannot log in through the node cut off; the node still answers.
+    let mut cy = Lobbyist::connect(&e, "cy").await;
+    let refused = cy
+        .try_login()
+        .await
+        .expect_err("a login while NATS is gone is refused");
+    assert_eq!(refused["code"], "unavailable", "{refused}");
+    for (node, place) in [("e", &e), ("f", &f)] {
+        let health = place.health().await;
+        assert_eq!(
+            health["status"], "degraded",
+            "node {node}, cut off from NATS: {health}"
+        );
+    }
+
+    // NATS is back, with its JetStream store: the same chat works again within 15 s,
+    // and reaches bob on the other node.
+    nodes.nats = Some(OwnNats::start(port, store).expect("nats-server starts again"));
+    let back = Instant::now();
+    for attempt in 1.. {
+        match ann.chat(&format!("after the outage ({attempt})")).await {
+            Ok(_) => break,
+            Err(refused) => {
+                assert_eq!(refused["code"], "unavailable", "{refused}");
+                assert!(
+                    back.elapsed() < PATIENCE,
+                    "ann's chat is still refused {:?} after NATS came back: {refused}",
+                    back.elapsed()
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    bob.until("ann's chat after the outage", |m| {
+        m["type"] == "chat"
+            && m["from"] == "ann"
+            && m["text"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("after the outage"))
+    })
+    .await;
+    // What was refused stays refused: the chat NATS got late was skipped everywhere.
+    for p in [&ann, &bob] {
+        assert!(
+            !p.texts.iter().any(|m| m["text"] == "during the outage"),
+            "{}: a chat refused during the outage was delivered later: {:#?}",
+            p.name,
+            p.texts
+        );
+    }
+    ann.wait_players(&["ann", "bob"]).await;
+    for (node, place) in [("e", &e), ("f", &f)] {
+        let health = place.health().await;
+        assert_eq!(
+            health["status"], "ok",
+            "node {node} after the outage: {health}"
+        );
+    }
+    // And a node leads again: clearing what dead nodes left in the lobby and writing
+    // its snapshots is the leader's work (`cluster::lobby::LobbyLink::lead`).
+    wait_for(
+        "a node to lead the cluster again after the outage",
+        || async {
+            e.health().await["cluster"]["leader"] == true
+                || f.health().await["cluster"]["leader"] == true
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ggz_client_plays_at_a_table_on_another_node() {
+    let Some(community) = Community::new(NATS) else {
+        return;
+    };
+    let mut nodes = Nodes::default();
+    let outcome = AssertUnwindSafe(ggz_client_on_another_node(&community, &mut nodes))
+        .catch_unwind()
+        .await;
+    finish(community, nodes, outcome).await;
+}
+
+async fn ggz_client_on_another_node(community: &Community, nodes: &mut Nodes) {
+    let a = nodes.start(community, "a").await;
+    let b = nodes.start(community, "b").await;
+    let ggz = ggz_addr(&a).await;
+
+    // bob launches on node b: the game program runs there.
+    let mut bob = Lobbyist::login(&b, "bob").await;
+    let (room, game) = bob.tictactoe_room().await;
+    bob.enter(room).await;
+    bob.send(
+        json!({"type": "launch", "game": game, "desc": "for a GGZ client",
+        "seats": [{"kind": "open"}, {"kind": "open"}]}),
+    )
+    .await;
+    bob.expect_ok("launch").await;
+    let added = bob
+        .until("the table bob launched", |m| {
+            m["type"] == "table_added" && m["room"] == room
+        })
+        .await;
+    let table = added["table"]["id"].as_u64().expect("a table id");
+
+    // gus, the shipped terminal client on node a's GGZ port, opens its game channel
+    // there and joins bob's table. It plays the first free cell each turn.
+    let args = Args {
+        server: ggz,
+        name: "gus".to_owned(),
+        password: None,
+        room: Some(i32::try_from(room).expect("a GGZ room number")),
+        join: Some(u32::try_from(table).expect("a GGZ table number")),
+        bot: false,
+        desc: String::new(),
+        moves: Some(Moves((0..9).collect())),
+        timeout: PATIENCE.as_secs(),
+        idle: PATIENCE.as_secs(),
+    };
+    let mut gus = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        let result = glou_tictactoe::terminal::run(&args, &mut out);
+        (result, String::from_utf8_lossy(&out).into_owned())
+    });
+    let seats = bob.wait_seats(table, &["bob", "gus"]).await;
+
+    // X wins either way: bob as X takes the left column while gus fills the top row
+    // from the left; bob as O plays the middle row while gus, X, takes the top row.
+    let bob_seat = if seats[0] == "bob" {
+        Player::X
+    } else {
+        Player::O
+    };
+    let bob_moves: &[usize] = match bob_seat {
+        Player::X => &[0, 3, 6],
+        Player::O => &[3, 4],
+    };
+    // Both ends at once; a client that gives up early says why at once.
+    let (bob_saw, (result, out)) = {
+        let play = bob.play(bob_seat, bob_moves);
+        tokio::pin!(play);
+        let mut gus_ended = None;
+        let bob_saw = loop {
+            tokio::select! {
+                saw = &mut play => break saw,
+                ended = &mut gus, if gus_ended.is_none() => {
+                    let (result, out) = ended.expect("the GGZ client's thread");
+                    assert!(
+                        result.is_ok(),
+                        "gus's GGZ client ended before bob's game: {result:?}\n{out}"
+                    );
+                    gus_ended = Some((result, out));
+                }
+            }
+        };
+        match gus_ended {
+            Some(ended) => (bob_saw, ended),
+            None => (bob_saw, gus.await.expect("the GGZ client's thread")),
+        }
+    };
+    assert!(result.is_ok(), "gus's GGZ client: {result:?}\n{out}");
+    assert_eq!(bob_saw, Outcome::Win(Player::X), "bob's end of the game");
+    let (gus_seat, gus_result) = match bob_seat {
+        Player::X => ("seat 1 (O)", "game over: you lose"),
+        Player::O => ("seat 0 (X)", "game over: you win"),
+    };
+    for line in ["at table", gus_seat, gus_result, "logged out"] {
+        assert!(
+            out.contains(line),
+            "gus's client did not say {line:?}:\n{out}"
+        );
+    }
+    bob.until("the table to end with the game", |m| {
+        m["type"] == "left" && m["reason"] == "gameover"
+    })
+    .await;
+    // The game program ran on node b only (its working directory is made at its start).
+    assert!(
+        b.data.join("games/tictactoe").is_dir(),
+        "node b ran no game"
+    );
+    assert!(
+        !a.data.join("games/tictactoe").exists(),
+        "node a ran a game"
+    );
+}
+
+/// What a test started: its nodes, and its own NATS server if it has one. Whatever still
+/// runs at its end is stopped, passed or not: the nodes with SIGTERM after a pass,
+/// SIGKILL after a failure; the NATS server last.
 #[derive(Default)]
-struct Nodes(Vec<(String, Node)>);
+struct Nodes {
+    running: Vec<(String, Node)>,
+    nats: Option<OwnNats>,
+}
 
 impl Nodes {
     async fn start(&mut self, community: &Community, n: &str) -> Place {
@@ -261,30 +499,35 @@ impl Nodes {
             data: node.data.clone(),
             http: node.http.clone(),
         };
-        self.0.push((n.to_owned(), node));
+        self.running.push((n.to_owned(), node));
         place
     }
 
     fn sigkill(&mut self, n: &str) {
         let i = self
-            .0
+            .running
             .iter()
             .position(|(name, _)| name == n)
             .unwrap_or_else(|| panic!("no running node {n}"));
-        self.0.remove(i).1.sigkill();
+        self.running.remove(i).1.sigkill();
     }
 }
 
-/// Stops the nodes, removes the community, and fails as the test did.
-async fn finish(community: Community, nodes: Nodes, outcome: std::thread::Result<()>) {
-    for (_, node) in nodes.0 {
+/// Stops the nodes, removes the community, stops the test's own NATS server, and fails
+/// as the test did.
+async fn finish(community: Community, nodes: Nodes, mut outcome: std::thread::Result<()>) {
+    for (_, node) in nodes.running {
         if outcome.is_ok() {
-            node.stop();
+            // A node that does not stop fails the test; the others are still stopped.
+            outcome = std::panic::catch_unwind(AssertUnwindSafe(|| node.stop()));
         } else {
             node.sigkill();
         }
     }
     community.remove().await;
+    if let Some(nats) = nodes.nats {
+        nats.kill();
+    }
     if let Err(panic) = outcome {
         std::panic::resume_unwind(panic);
     }
@@ -298,6 +541,18 @@ struct Place {
 }
 
 impl Place {
+    /// `GET /healthz`; a node that does not answer within 5 s fails the test.
+    async fn health(&self) -> Value {
+        let r = self
+            .http
+            .get(format!("{}/healthz", self.url))
+            .timeout(Duration::from_secs(5))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{}/healthz does not answer: {e}", self.url));
+        r.json().await.expect("/healthz answers JSON")
+    }
+
     /// `METHOD /api/v1/admin{path}` with the node's local admin token.
     async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let token =
@@ -476,6 +731,28 @@ impl Lobbyist {
         assert_eq!(m["code"], "ok", "{}: {action}: {m}", self.name);
     }
 
+    /// Says `text` in the room: `Ok` with its echo (the chat as the room hears it), or
+    /// `Err` with the refusing `result`.
+    async fn chat(&mut self, text: &str) -> Result<Value, Value> {
+        self.texts
+            .retain(|m| !(m["type"] == "result" && m["action"] == "chat"));
+        self.send(json!({"type": "chat", "text": text})).await;
+        let answer = self
+            .until(&format!("the answer to the chat {text:?}"), |m| {
+                m["type"] == "result" && m["action"] == "chat"
+            })
+            .await;
+        if answer["code"] != "ok" {
+            return Err(answer);
+        }
+        let name = self.name.clone();
+        Ok(self
+            .until(&format!("the echo of the chat {text:?}"), |m| {
+                m["type"] == "chat" && m["from"] == name.as_str() && m["text"] == text
+            })
+            .await)
+    }
+
     /// The id of the entry room (the first listed).
     async fn entry_room(&mut self) -> u64 {
         let rooms = self.ask(json!({"type": "rooms"}), "rooms").await;
@@ -629,4 +906,28 @@ fn player_names(list: &Value) -> BTreeSet<String> {
 
 fn names(names: &[&str]) -> BTreeSet<String> {
     names.iter().map(|n| n.to_string()).collect()
+}
+
+/// The GGZ address of a node. The nodes listen for GGZ on port 0 and say where on a
+/// ready line the harness does not keep; the lobby's default MOTD names the port
+/// ("Welcome to %h on port %p"), so a guest asks for it.
+async fn ggz_addr(place: &Place) -> String {
+    let mut scout = Lobbyist::login(place, "scout").await;
+    let motd = scout.ask(json!({"type": "motd"}), "motd").await;
+    let text = motd["text"].as_str().unwrap_or_default();
+    let port = text
+        .split_once(" on port ")
+        .and_then(|(_, rest)| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|port| port.parse::<u16>().ok())
+        .filter(|&port| port != 0)
+        .unwrap_or_else(|| panic!("no GGZ port in the node's MOTD: {text:?}"));
+    format!("127.0.0.1:{port}")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

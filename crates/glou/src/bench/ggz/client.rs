@@ -133,7 +133,8 @@ pub(super) async fn list_rooms(target: SocketAddr, name: &str) -> Result<Vec<u32
 async fn enter(sh: &Shared, i: u32, room: u32) -> Result<(Conn, Times), (Option<Conn>, String)> {
     let started = Instant::now();
     let deadline = started + LOGIN_TIMEOUT;
-    let mut conn = Conn::connect(sh.target, i, deadline)
+    let target = sh.targets[i as usize % sh.targets.len()];
+    let mut conn = Conn::connect(target, i, deadline)
         .await
         .map_err(|e| (None, e))?;
     let hello = conn.hello(&sh.name(i), deadline).await;

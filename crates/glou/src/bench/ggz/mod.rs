@@ -27,12 +27,14 @@ use super::stats::{Recorder, print_header};
 /// Flags of `glou bench ggz`.
 #[derive(clap::Args, Debug)]
 pub(crate) struct GgzArgs {
-    /// TCP address of the GGZ server under test; loopback only
+    /// TCP address of the GGZ server under test; loopback only. Given several times
+    /// (the GGZ listeners of the nodes of one Glou cluster), player `i` connects to the
+    /// `i % N`th, so that rooms and chat span the nodes
     ///
     /// Clients beyond 25,000 connect from 127.0.0.2, 127.0.0.3… (IPv4 targets only). A
     /// ggzd room holds 100 players unless its .room file sets MaxPlayers.
     #[arg(long, default_value = "127.0.0.1:5688")]
-    target: SocketAddr,
+    target: Vec<SocketAddr>,
     /// Simulated players, one TCP connection each
     #[arg(long, default_value_t = 1_000, value_parser = value_parser!(u32).range(1..=100_000))]
     clients: u32,
@@ -71,7 +73,8 @@ const DRAIN: Duration = Duration::from_secs(5);
 /// What the players share with the phases.
 #[derive(Debug)]
 pub(super) struct Shared {
-    target: SocketAddr,
+    /// Player `i` connects to `targets[i % len]`.
+    targets: Vec<SocketAddr>,
     /// Every name starts with it: `b123_`.
     base: String,
     /// Room ids; player `i` enters `rooms[i % len]`.
@@ -96,7 +99,10 @@ pub(super) struct Shared {
 }
 
 pub(crate) async fn run(args: GgzArgs) -> anyhow::Result<()> {
-    check_target(args.target)?;
+    for target in &args.target {
+        check_target(*target)?;
+    }
+    let first = args.target[0];
     let base = name_base(&args.name_prefix, std::process::id())?;
     ensure!(
         name(&base, args.clients - 1).len() <= MAX_NAME_LEN,
@@ -116,10 +122,10 @@ pub(crate) async fn run(args: GgzArgs) -> anyhow::Result<()> {
         0 => vec![0],
         r => (1..=r).collect(),
     };
-    let listed = client::list_rooms(args.target, &format!("{base}x"))
+    let listed = client::list_rooms(first, &format!("{base}x"))
         .await
         .map_err(|e| anyhow!(e))
-        .with_context(|| format!("listing the rooms of {} as a guest", args.target))?;
+        .with_context(|| format!("listing the rooms of {first} as a guest"))?;
     let missing: Vec<u32> = rooms
         .iter()
         .copied()
@@ -130,7 +136,7 @@ pub(crate) async fn run(args: GgzArgs) -> anyhow::Result<()> {
         "the server lists rooms {listed:?}, not {missing:?}: lower --rooms"
     );
     println!(
-        "bench ggz: target {} clients {} (names {}0…) rooms {:?} chat rate {}/s duration {}s \
+        "bench ggz: target {:?} clients {} (names {}0…) rooms {:?} chat rate {}/s duration {}s \
          login concurrency {} (CPU time from /proc at {TICKS_PER_SEC} ticks/s)",
         args.target,
         args.clients,
@@ -142,7 +148,7 @@ pub(crate) async fn run(args: GgzArgs) -> anyhow::Result<()> {
     );
     print_header();
     let sh = Arc::new(Shared {
-        target: args.target,
+        targets: args.target.clone(),
         base,
         members: rooms.iter().map(|_| AtomicU64::new(0)).collect(),
         rooms,
