@@ -448,7 +448,6 @@ impl LobbyService {
     /// the entry room, everyone hears of rooms opened and closed. Returns what changed;
     /// refused as a whole, with nothing changed, if it cannot apply.
     pub fn reconfigure(&self, next: config::Lobby) -> Result<Vec<String>, config::ConfigError> {
-        self.single_node()?;
         let mut st = self.state.lock();
         let current = self.settings();
         let next = current.succeed(next)?;
@@ -458,22 +457,9 @@ impl LobbyService {
     /// Like [`LobbyService::reconfigure`], for a configuration whose ids already follow
     /// the running one's (an edit of it).
     pub fn replace(&self, next: config::Lobby) -> Result<Vec<String>, config::ConfigError> {
-        self.single_node()?;
         let mut st = self.state.lock();
         let current = self.settings();
         self.install(&mut st, &current, next)
-    }
-
-    /// A cluster's lobby changes only by its commands: its rooms and games change
-    /// with a restart of the community.
-    fn single_node(&self) -> Result<(), config::ConfigError> {
-        match self.link.get() {
-            Some(_) => Err(config::ConfigError::new(
-                "lobby: a node of a cluster changes its rooms and games only when the \
-                 whole community restarts with the new configuration",
-            )),
-            None => Ok(()),
-        }
     }
 
     fn install(
@@ -483,9 +469,18 @@ impl LobbyService {
         next: config::Lobby,
     ) -> Result<Vec<String>, config::ConfigError> {
         let changes = config::lobby::changes(current, &next);
-        st.core
-            .reconfigure(next.core.clone())
-            .map_err(|e| config::ConfigError::new(format!("lobby: {e}")))?;
+        if next.core != current.core {
+            // A cluster's lobby changes only by its commands.
+            if self.link.get().is_some() {
+                return Err(config::ConfigError::new(
+                    "lobby: a node of a cluster changes its rooms, games and lobby limits \
+                     only when the whole community restarts with the new configuration",
+                ));
+            }
+            st.core
+                .reconfigure(next.core.clone())
+                .map_err(|e| config::ConfigError::new(format!("lobby: {e}")))?;
+        }
         *self.settings.write() = Arc::new(next);
         self.flush(st, None);
         Ok(changes)

@@ -96,6 +96,11 @@ impl Community {
         node
     }
 
+    /// The configuration file every node reads (and reloads).
+    pub(crate) fn config_file(&self) -> &std::path::Path {
+        &self.config
+    }
+
     /// Removes the community's buckets, lobby stream and schema.
     pub(crate) async fn remove(self) {
         let pool = sqlx::PgPool::connect(&self.pg).await.unwrap();

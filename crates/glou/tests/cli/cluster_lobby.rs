@@ -178,6 +178,51 @@ async fn a_killed_node_leaves_the_lobby_and_a_new_node_catches_up() {
     finish(community, nodes, outcome).await;
 }
 
+#[tokio::test]
+async fn a_node_reloads_its_own_settings_but_not_the_shared_lobby() {
+    let Some(community) = Community::new(NATS) else {
+        return;
+    };
+    let mut nodes = Nodes::default();
+    let outcome = AssertUnwindSafe(reloads(&community, &mut nodes))
+        .catch_unwind()
+        .await;
+    finish(community, nodes, outcome).await;
+}
+
+async fn reloads(community: &Community, nodes: &mut Nodes) {
+    let a = nodes.start(community, "a").await;
+    let file = community.config_file();
+    let original = std::fs::read_to_string(file).unwrap();
+
+    // What is the node's own (its MOTD's web address) changes at once.
+    let own = format!("{original}\n[lobby]\nweb_motd = \"https://example.net/news\"\n");
+    std::fs::write(file, own).unwrap();
+    let (status, body) = a.admin("POST", "/reload", None).await;
+    assert_eq!(status, 200, "a reload of the web MOTD: {body}");
+    assert!(
+        body["applied"].as_array().is_some_and(|a| !a.is_empty()),
+        "the web MOTD applied: {body}"
+    );
+
+    // What every node shares (here a lobby limit) waits for the community's restart:
+    // the reload is refused, and says why.
+    let shared = format!("{original}\n[lobby]\nchat_len = 100\n");
+    std::fs::write(file, shared).unwrap();
+    let (status, body) = a.admin("POST", "/reload", None).await;
+    assert_eq!(status, 422, "a reload of a shared lobby limit: {body}");
+    assert!(
+        body.to_string().contains("whole community restarts"),
+        "the refusal says why: {body}"
+    );
+    let mut ann = Lobbyist::login(&a, "ann").await;
+    let room = ann.entry_room().await;
+    ann.enter(room).await;
+    ann.chat("the lobby goes on")
+        .await
+        .expect("chat after a refused reload");
+}
+
 async fn killed_node_and_late_node(community: &Community, nodes: &mut Nodes) {
     let a = nodes.start(community, "a").await;
     let b = nodes.start(community, "b").await;
