@@ -164,10 +164,6 @@ impl LobbyLink {
         &self.cluster.node
     }
 
-    pub fn available(&self) -> bool {
-        self.cluster.available()
-    }
-
     /// Publishes a command and waits until the stream has it.
     pub async fn publish(&self, record: &LobbyRecord) -> Result<(), String> {
         let ack = self

@@ -8,6 +8,7 @@ mod cluster_lobby;
 mod crash;
 mod federation;
 mod games;
+mod lobbyist;
 mod ops;
 mod serve;
 
