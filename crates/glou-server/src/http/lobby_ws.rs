@@ -229,8 +229,16 @@ async fn login(
             }
             let store = &app.accounts.store;
             let now = app.hub.now();
-            let taken = store.name_registered(&name).await.unwrap_or(true)
-                || store.guest_name_in_use(&name, now).await.unwrap_or(true);
+            // A database that does not answer says nothing about the name: try again.
+            let unavailable = |e: glou_store::StoreError| {
+                tracing::warn!(error = %e, "the store failed: a lobby login is refused");
+                LobbyError::Unavailable
+            };
+            let taken = store.name_registered(&name).await.map_err(unavailable)?
+                || store
+                    .guest_name_in_use(&name, now)
+                    .await
+                    .map_err(unavailable)?;
             if taken {
                 return Err(LobbyError::AlreadyLoggedIn);
             }

@@ -2,8 +2,9 @@
 //! NATS (127.0.0.1:4222, JetStream) and PostgreSQL (`GLOU_TEST_POSTGRES_URL`): a
 //! listing made on one node is seen on the others, heartbeats reach it through any
 //! node, expiry moves to another node when the leader is killed with SIGKILL, a node
-//! that starts reads the listing before it answers, and a node cut off from NATS
-//! refuses changes with a clear error and recovers by itself. Each test runs in a
+//! that starts reads the listing before it answers, and a node cut off from NATS or
+//! from PostgreSQL refuses what needs it with a clear error, serves the rest, and
+//! recovers by itself. Each test runs in a
 //! community (NATS buckets) and a PostgreSQL schema of its own, removed at the end.
 
 use std::collections::BTreeSet;
@@ -64,6 +65,11 @@ impl Community {
 
     /// Starts a node and waits until it answers.
     pub(crate) async fn start(&self, n: &str) -> Node {
+        self.start_on(n, &self.store).await
+    }
+
+    /// Starts a node on another store URL (the same database, reached another way).
+    async fn start_on(&self, n: &str, store: &str) -> Node {
         let data = self.dir.path().join(n);
         let (child, url) = start_serve(
             &data,
@@ -74,7 +80,7 @@ impl Community {
                 "--config",
                 self.config.to_str().unwrap(),
                 "--store",
-                &self.store,
+                store,
                 "--cluster",
                 &self.nats,
                 "--cluster-name",
@@ -500,4 +506,140 @@ async fn a_node_cut_off_from_nats_refuses_changes_and_recovers() {
     f.stop();
     community.remove().await;
     nats.kill();
+}
+
+/// A TCP relay to PostgreSQL that a test cuts and mends: a database that goes away
+/// for a while, without stopping the machine's PostgreSQL.
+struct PgRelay {
+    addr: std::net::SocketAddr,
+    open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    links: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PgRelay {
+    async fn start(to: String) -> Self {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let open = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let links = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let task = tokio::spawn({
+            let (open, links) = (open.clone(), links.clone());
+            async move {
+                while let Ok((mut client, _)) = listener.accept().await {
+                    if !open.load(Ordering::SeqCst) {
+                        continue; // dropped: the connection is refused at once
+                    }
+                    let to = to.clone();
+                    let link = tokio::spawn(async move {
+                        if let Ok(mut server) = tokio::net::TcpStream::connect(to).await {
+                            let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                        }
+                    });
+                    links.lock().unwrap().push(link.abort_handle());
+                }
+            }
+        });
+        Self {
+            addr,
+            open,
+            links,
+            task,
+        }
+    }
+
+    /// The database goes: connections open are cut, new ones refused.
+    fn cut(&self) {
+        self.open.store(false, std::sync::atomic::Ordering::SeqCst);
+        for link in self.links.lock().unwrap().drain(..) {
+            link.abort();
+        }
+    }
+
+    fn mend(&self) {
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Drop for PgRelay {
+    fn drop(&mut self) {
+        self.cut();
+        self.task.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_cut_off_from_postgresql_refuses_what_needs_it_and_recovers() {
+    let Some(community) = Community::new(NATS) else {
+        return;
+    };
+    // The store URL with its host and port replaced by the relay's.
+    let host = community
+        .pg
+        .split_once('@')
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .map(|(host, _)| host.to_owned())
+        .expect("GLOU_TEST_POSTGRES_URL names user@host:port/db");
+    let relay = PgRelay::start(host.clone()).await;
+    let store = community.store.replacen(&host, &relay.addr.to_string(), 1);
+    let node = community.start_on("a", &store).await;
+    let register = |name: &str| {
+        let (http, url) = (node.http.clone(), node.url.clone());
+        let body = json!({"name": name, "password": format!("pw-of-{name}")});
+        async move {
+            let r = http
+                .post(format!("{url}/api/v1/accounts"))
+                .json(&body)
+                .timeout(Duration::from_secs(20))
+                .send()
+                .await
+                .expect("the node answers");
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    assert_eq!(
+        register("ann").await.0,
+        201,
+        "a registration with the database up"
+    );
+
+    // The database goes: what needs it is refused with a clear error, the rest works.
+    relay.cut();
+    let (status, body) = register("bea").await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (503, Some("store_error")),
+        "a registration with the database gone: {body}"
+    );
+    assert!(
+        node.announce("oa", 27960, "listed without the database")
+            .await
+            .is_ok(),
+        "the listing (NATS) goes on without PostgreSQL"
+    );
+    assert_eq!(
+        node.names("oa").await,
+        BTreeSet::from(["listed without the database".to_owned()])
+    );
+
+    // Back: the node recovers by itself.
+    relay.mend();
+    let back = Instant::now();
+    loop {
+        let (status, body) = register("bea").await;
+        if status == 201 {
+            break;
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(30),
+            "registrations still refused {:?} after the database came back: {status} {body}",
+            back.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(sigterm_and_wait(node.child).success());
+    drop(relay);
+    community.remove().await;
 }
