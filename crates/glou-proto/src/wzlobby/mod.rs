@@ -441,7 +441,8 @@ impl Status {
             return Ok(None);
         };
         let end = message.iter().position(|&b| b == 0).unwrap_or(len);
-        let message = String::from_utf8_lossy(&message[..end]).into_owned();
+        // Cut to fit, as a GAMESTRUCT's strings are (see `cstr`).
+        let message = truncate(&String::from_utf8_lossy(&message[..end]), MAX_MOTD).to_owned();
         Ok(Some((Status { code, message }, 8 + len)))
     }
 }
@@ -613,12 +614,14 @@ impl Reader<'_> {
     }
 
     /// A C string field of `len` bytes: up to the first NUL, at most `len - 1` bytes.
+    /// Bytes that are not UTF-8 become U+FFFD, which is longer: the text is cut again
+    /// to fit the field, so that what is decoded encodes back to itself.
     fn cstr(&mut self, len: usize) -> String {
         let (field, rest) = self.0.split_at(len.min(self.0.len()));
         self.0 = rest;
         let max = field.len().saturating_sub(1);
         let end = field.iter().position(|&b| b == 0).unwrap_or(max).min(max);
-        String::from_utf8_lossy(&field[..end]).into_owned()
+        truncate(&String::from_utf8_lossy(&field[..end]), max).to_owned()
     }
 }
 

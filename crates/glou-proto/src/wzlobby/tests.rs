@@ -556,3 +556,25 @@ fn host_probe_and_its_reply() {
         Err(DecodeError::NotProbeReply)
     );
 }
+
+/// Found by the `wzlobby` fuzz target: string fields that are not UTF-8 became longer
+/// text (each bad byte three bytes of U+FFFD) that no longer fit their field, so what
+/// was decoded did not encode back to itself.
+#[test]
+fn strings_that_are_not_utf8_decode_to_text_that_fits_their_field() {
+    // Every byte after the version is 0xa7: no NUL ends a string, none is UTF-8.
+    let mut raw = [0xa7; GAMESTRUCT_LEN];
+    raw[..4].copy_from_slice(&GAMESTRUCT_VERSION.to_be_bytes());
+    let game = GameStruct::decode(&raw).unwrap();
+    assert!(game.name.contains('\u{fffd}'), "{:?}", game.name);
+    assert!(game.name.len() < 64 && game.modlist.len() < 255, "{game:?}");
+    assert_eq!(GameStruct::decode(&game.encode()), Ok(game));
+
+    let mut status = 200u32.to_be_bytes().to_vec();
+    status.extend_from_slice(&(MAX_MOTD as u32).to_be_bytes());
+    status.extend(std::iter::repeat_n(0xa7, MAX_MOTD));
+    let (decoded, _) = Status::decode(&status).unwrap().unwrap();
+    assert!(decoded.message.len() <= MAX_MOTD);
+    let again = Status::decode(&decoded.encode()).unwrap().unwrap().0;
+    assert_eq!(again, decoded);
+}
