@@ -186,7 +186,7 @@ impl LobbyLink {
                     .read_to_end(&mut bytes)
                     .await
                     .map_err(|e| failed(&e))?;
-                lobby.restore(&bytes, self.node()).map_err(|e| failed(&e))?;
+                lobby.restore(&bytes).map_err(|e| failed(&e))?;
             }
             Err(e) if e.kind() == object_store::GetErrorKind::NotFound => {}
             Err(e) => return Err(failed(&e)),

@@ -217,14 +217,14 @@ impl LobbyService {
     pub async fn leave_lobby(&self, id: PlayerId) {
         self.drop_conn(&mut self.state.lock(), id);
         let logout = Command::Logout { player: id };
-        if self.try_submit(logout.clone(), None).await.is_some() {
+        if self.try_submit(logout.clone(), None).await.is_ok() {
             return;
         }
         let Some(me) = self.me.upgrade() else { return };
         tokio::spawn(async move {
             for attempt in 1..=LOGOUT_ATTEMPTS {
                 tokio::time::sleep(COMMAND_TIMEOUT * attempt).await;
-                if me.try_submit(logout.clone(), None).await.is_some() {
+                if me.try_submit(logout.clone(), None).await.is_ok() {
                     return;
                 }
             }
@@ -256,18 +256,19 @@ impl LobbyService {
     }
 
     async fn submit(&self, command: Command, conn: Option<Conn>) -> Outcome {
-        match self.try_submit(command.clone(), conn).await {
-            Some(outcome) => outcome,
-            None => self.unavailable(&command),
+        match self.try_submit(command, conn).await {
+            Ok(outcome) => outcome,
+            Err(command) => self.unavailable(&command),
         }
     }
 
-    /// Applies a command, through the cluster in a cluster; `None` when it could not
-    /// go through (nothing changed, or the change comes too late to be answered).
-    async fn try_submit(&self, command: Command, conn: Option<Conn>) -> Option<Outcome> {
+    /// Applies a command, through the cluster in a cluster; gives it back when it
+    /// could not go through (nothing changed, or the change comes too late to be
+    /// answered).
+    async fn try_submit(&self, command: Command, conn: Option<Conn>) -> Result<Outcome, Command> {
         let Some(link) = self.link.get() else {
             let mut st = self.state.lock();
-            return Some(self.apply(&mut st, None, command, conn));
+            return Ok(self.apply(&mut st, None, command, conn));
         };
         let ticket = self.tickets.fetch_add(1, Ordering::Relaxed);
         let (reply, outcome) = oneshot::channel();
@@ -287,10 +288,10 @@ impl LobbyService {
             Err(_) => None,
         };
         if let Some(Ok(outcome)) = applied {
-            return Some(outcome);
+            return Ok(outcome);
         }
         self.waiting.lock().remove(&ticket);
-        None
+        Err(record.command)
     }
 
     /// Answers a command that could not go through the cluster: a player's request

@@ -114,7 +114,7 @@ impl LobbyService {
     /// Takes the lobby of a snapshot as this server's. Refused when its rooms and
     /// games are not this server's: the nodes of a community share one lobby
     /// configuration.
-    pub fn restore(&self, bytes: &[u8], me: &str) -> Result<(), String> {
+    pub fn restore(&self, bytes: &[u8]) -> Result<(), String> {
         let image: Image = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
         if *image.lobby.config() != self.settings().core {
             return Err(
@@ -133,7 +133,7 @@ impl LobbyService {
         st.homes = image.homes;
         st.runners = image.runners.into_iter().collect();
         st.applied = image.seq;
-        debug!(seq = image.seq, me, "cluster lobby snapshot read");
+        debug!(seq = image.seq, "cluster lobby snapshot read");
         Ok(())
     }
 
