@@ -4,11 +4,13 @@
 //! read lock is exactly "everything up to its sequence number".
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use glou_core::{Event, Registry, RegistryConfig};
 use parking_lot::{Mutex, RwLock};
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{Notify, broadcast, watch};
 
 use crate::config::Clock;
 use crate::metrics::Metrics;
@@ -44,6 +46,14 @@ pub struct Hub {
     pub presence: Arc<Presence>,
     /// The registry as the GGZ metaserver answers from it, kept in step by [`Hub::mutate`].
     pub meta: crate::ggzmeta::View,
+    /// Changes so far: every [`Hub::mutate`] counts one.
+    changes: AtomicU64,
+    /// Changes up to this count are in the store (see [`Hub::saved`]).
+    saved: watch::Sender<u64>,
+    /// Asks the persist loop to write now.
+    flush: Notify,
+    /// A persist loop writes this hub's listings to a store.
+    persisted: AtomicBool,
 }
 
 /// How many events a subscriber may fall behind before it is dropped.
@@ -64,6 +74,10 @@ impl Hub {
             render: Renderer::new(RENDER_CACHE),
             presence: Arc::default(),
             meta: crate::ggzmeta::View::default(),
+            changes: AtomicU64::new(0),
+            saved: watch::channel(0).0,
+            flush: Notify::new(),
+            persisted: AtomicBool::new(false),
         }
     }
 
@@ -71,9 +85,14 @@ impl Hub {
     pub fn mutate<R>(&self, f: impl FnOnce(&mut Registry) -> R) -> R {
         let mut reg = self.registry.write();
         let result = f(&mut reg);
+        // Counted under the lock: once the count reads N, the first N changes are done.
+        self.changes.fetch_add(1, Ordering::Release);
         let mut games = None;
         for event in reg.drain_events() {
             self.metrics.events_published.inc();
+            if event.after.is_none() {
+                self.render.forget(event.entry().id);
+            }
             self.meta.apply(&event);
             let published = Arc::new(Published {
                 event,
@@ -113,6 +132,51 @@ impl Hub {
                 tx.subscribe()
             }
         }
+    }
+
+    /// Waits until the changes made so far are in the store, asking the persist loop
+    /// to write them now: a request answers only once what it changed would survive a
+    /// crash. Many requests waiting at once share one write. At once when no loop
+    /// persists (a node of a cluster, whose listing lives in NATS). False if the
+    /// store did not take them within `limit`.
+    pub async fn saved(&self, limit: Duration) -> bool {
+        if !self.persisted.load(Ordering::Acquire) {
+            return true;
+        }
+        let wanted = self.changes.load(Ordering::Acquire);
+        let mut saved = self.saved.subscribe();
+        if *saved.borrow() >= wanted {
+            return true;
+        }
+        self.flush.notify_one();
+        tokio::time::timeout(limit, saved.wait_for(|&n| n >= wanted))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// For the persist loop: the change count to report once what `take` took is
+    /// written. Marks this hub as persisted.
+    pub(crate) fn take_unsaved<R>(&self, take: impl FnOnce(&mut Registry) -> R) -> (u64, R) {
+        self.persisted.store(true, Ordering::Release);
+        // Under the lock, so that the count and what is taken agree (taking publishes
+        // no event and is not a change).
+        let mut reg = self.registry.write();
+        let upto = self.changes.load(Ordering::Acquire);
+        (upto, take(&mut reg))
+    }
+
+    /// For the persist loop: changes up to `upto` are written.
+    pub(crate) fn mark_saved(&self, upto: u64) {
+        self.saved.send_if_modified(|n| {
+            let newer = upto > *n;
+            *n = (*n).max(upto);
+            newer
+        });
+    }
+
+    /// For the persist loop: completes when a request waits for [`Hub::saved`].
+    pub(crate) async fn flush_asked(&self) {
+        self.flush.notified().await;
     }
 
     pub fn now(&self) -> glou_core::Timestamp {

@@ -7,6 +7,7 @@ pub mod avatar;
 pub mod cluster;
 pub mod config;
 mod federation;
+pub mod gate;
 mod ggz;
 mod ggzmeta;
 mod http;
@@ -18,6 +19,7 @@ pub mod presence;
 mod q3master;
 mod render;
 mod text;
+pub mod tls;
 mod tw07master;
 mod wzlobby;
 
@@ -198,6 +200,40 @@ pub async fn run(
         }
         None => None,
     };
+    // One certificate for both listeners that use TLS; a reload replaces it for both.
+    let tls = config
+        .tls
+        .as_ref()
+        .map(|t| tls::Tls::new(t.key.clone(), &[b"http/1.1"]));
+    let uses_tls = |pick: fn(&tls::TlsSettings) -> bool| {
+        tls.clone()
+            .filter(|_| config.tls.as_ref().is_some_and(pick))
+    };
+    let gate = |listener| {
+        gate::Gate::new(
+            listener,
+            config.limits.clone(),
+            config.trusted.clone(),
+            &hub.metrics,
+        )
+    };
+    let gates = [
+        ("http", listeners.http.is_some()),
+        ("ggz", listeners.ggz.is_some()),
+        ("ggzmeta", listeners.ggzmeta.is_some()),
+        ("wzlobby", listeners.wzlobby.is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, open)| *open)
+    .map(|(name, _)| gate(name))
+    .collect::<Vec<_>>();
+    let gate_of = |name: &str| {
+        gates
+            .iter()
+            .find(|g| g.listener() == name)
+            .cloned()
+            .expect("a gate per open listener")
+    };
     let ops = ops::Ops::new(
         config.clone(),
         &hooks,
@@ -205,6 +241,10 @@ pub async fn run(
         accounts.clone(),
         hub.clone(),
         store.clone(),
+        gate::Front {
+            gates: gates.clone(),
+            tls: tls.clone(),
+        },
     );
     match ops.write_admin_token(&config.data_dir) {
         Ok(()) => info!(
@@ -234,7 +274,13 @@ pub async fn run(
                 ops: ops.clone(),
                 cluster: cluster.clone(),
             });
-            tokio::spawn(http::serve(listener, app, stopped(front_stopped.clone())))
+            tokio::spawn(http::serve(
+                listener,
+                app,
+                gate_of("http"),
+                uses_tls(|t| t.http),
+                stopped(front_stopped.clone()),
+            ))
         }
         None => tokio::spawn(std::future::pending()),
     };
@@ -250,9 +296,15 @@ pub async fn run(
         })?),
         None => None,
     };
-    let ggz_task = listeners
-        .ggz
-        .map(|listener| tokio::spawn(ggz::serve(listener, lobby.clone(), front_stopped.clone())));
+    let ggz_task = listeners.ggz.map(|listener| {
+        tokio::spawn(ggz::serve(
+            listener,
+            lobby.clone(),
+            gate_of("ggz"),
+            uses_tls(|t| t.ggz),
+            front_stopped.clone(),
+        ))
+    });
     let ggzmeta_task = listeners.ggzmeta.map(|listener| {
         let service = Arc::new(ggzmeta::MetaService {
             hub: hub.clone(),
@@ -261,7 +313,12 @@ pub async fn run(
             idle_timeout: config.meta.idle_timeout,
             federation: federation.clone(),
         });
-        tokio::spawn(ggzmeta::serve(listener, service, front_stopped.clone()))
+        tokio::spawn(ggzmeta::serve(
+            listener,
+            service,
+            gate_of("ggzmeta"),
+            front_stopped.clone(),
+        ))
     });
     let tw07_task = listeners.tw07master.map(|(master, checker)| {
         tokio::spawn(tw07master::serve(
@@ -276,6 +333,7 @@ pub async fn run(
     let wz_task = listeners.wzlobby.map(|listener| {
         tokio::spawn(wzlobby::serve(
             listener,
+            gate_of("wzlobby"),
             hub.clone(),
             config.wz.clone(),
             config.allow_private,
@@ -486,8 +544,9 @@ async fn expire_loop(
     }
 }
 
-/// Writes registry changes to the store every `every`, and once more when stopped.
-/// A failed write is retried with the next batch.
+/// Writes registry changes to the store every `every`, when a request waits for its
+/// change to be saved ([`Hub::saved`]), and once more when stopped. A failed write is
+/// retried with the next batch.
 async fn persist_loop(
     hub: Arc<Hub>,
     store: Store,
@@ -499,12 +558,19 @@ async fn persist_loop(
     loop {
         let last = tokio::select! {
             _ = tick.tick() => false,
+            () = hub.flush_asked() => false,
             _ = stop.wait_for(|&s| s) => true,
         };
-        unsaved.extend(hub.mutate(|reg| reg.take_dirty()));
-        if !unsaved.is_empty() {
+        let (upto, dirty) = hub.take_unsaved(|reg| reg.take_dirty());
+        unsaved.extend(dirty);
+        if unsaved.is_empty() {
+            hub.mark_saved(upto);
+        } else {
             match store.save_listings(&unsaved).await {
-                Ok(()) => unsaved.clear(),
+                Ok(()) => {
+                    unsaved.clear();
+                    hub.mark_saved(upto);
+                }
                 Err(e) => {
                     hub.metrics.persist_errors.inc();
                     error!(error = %e, pending = unsaved.len(), "saving listings failed; will retry");

@@ -47,6 +47,9 @@ pub struct AdminLabels {
 #[derive(Debug, Default)]
 pub struct Metrics {
     pub connections: Family<ListenerLabels, Gauge>,
+    /// Connections a listener turned away or closed before they began, by reason
+    /// (crate::gate).
+    pub connections_refused: Family<DropLabels, Counter>,
     pub requests: Family<RequestLabels, Counter>,
     pub listings: Family<ListingLabels, Gauge>,
     pub events_published: Counter,
@@ -97,6 +100,11 @@ impl Metrics {
             "connections",
             "Open connections per listener",
             self.connections.clone(),
+        );
+        reg.register(
+            "connections_refused",
+            "Connections turned away (full, address_full, too_fast) or closed before they began (handshake_timeout, tls), per listener",
+            self.connections_refused.clone(),
         );
         reg.register(
             "http_requests",

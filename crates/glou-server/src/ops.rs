@@ -111,6 +111,8 @@ pub struct Ops {
     running: Mutex<Config>,
     /// One reload or edit at a time.
     edits: tokio::sync::Mutex<()>,
+    /// The listeners' gates and TLS, for new limits and certificates.
+    front: crate::gate::Front,
 }
 
 impl std::fmt::Debug for Ops {
@@ -135,6 +137,7 @@ impl Ops {
         accounts: Arc<Accounts>,
         hub: Arc<Hub>,
         store: Store,
+        front: crate::gate::Front,
     ) -> Arc<Self> {
         Arc::new(Self {
             lobby,
@@ -146,6 +149,7 @@ impl Ops {
             admin_token: Mutex::new(None),
             running: Mutex::new(config),
             edits: tokio::sync::Mutex::new(()),
+            front,
         })
     }
 
@@ -264,6 +268,27 @@ impl Ops {
                 }
             }
             running.log_filter = next.log_filter.clone();
+        }
+        if running.limits != next.limits {
+            for gate in &self.front.gates {
+                gate.set_limits(next.limits.clone());
+            }
+            running.limits = next.limits.clone();
+            report.applied.push("connection limits changed".into());
+        }
+        if let (Some(tls), Some(now), Some(new)) = (&self.front.tls, &running.tls, &next.tls)
+            && (now.http, now.ggz) == (new.http, new.ggz)
+        {
+            // The files are read again at every reload: a renewed certificate under
+            // the same name is a change too.
+            if !now.same_certificate(new) || now.cert_path != new.cert_path {
+                tls.replace(new.key.clone());
+                report.applied.push(format!(
+                    "TLS certificate replaced from {}",
+                    new.cert_path.display()
+                ));
+            }
+            running.tls = next.tls.clone();
         }
         if running.housekeeping != next.housekeeping {
             running.housekeeping = next.housekeeping.clone();
@@ -596,6 +621,11 @@ fn restart_needed(running: &Config, next: &Config) -> Vec<String> {
     check("cluster", running.cluster == next.cluster);
     check("web_dir", running.web_dir == next.web_dir);
     check("trusted", running.trusted == next.trusted);
+    let tls_use = |c: &Config| c.tls.as_ref().map(|t| (t.http, t.ggz));
+    check(
+        "tls (turned on or off for a listener)",
+        tls_use(running) == tls_use(next),
+    );
     check("allow_private", running.allow_private == next.allow_private);
     check("api", dbg(&running.api) == dbg(&next.api));
     check("q3master", dbg(&running.q3) == dbg(&next.q3));

@@ -26,6 +26,12 @@ impl Renderer {
         }
     }
 
+    /// Drops a removed entry's JSON (it would otherwise stay until the cache starts
+    /// over).
+    pub fn forget(&self, id: EntryId) {
+        self.cache.lock().remove(&id);
+    }
+
     /// The JSON of one entry.
     pub fn json(&self, e: &Entry) -> Arc<str> {
         self.many(std::slice::from_ref(&e))

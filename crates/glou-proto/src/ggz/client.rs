@@ -198,6 +198,11 @@ impl ClientDecoder {
     pub fn into_remaining(self) -> Vec<u8> {
         self.xml.into_remaining()
     }
+
+    /// See [`XmlReader::take_unread`].
+    pub fn take_unread(&mut self) -> Vec<u8> {
+        self.xml.take_unread()
+    }
 }
 
 impl ClientMessage {

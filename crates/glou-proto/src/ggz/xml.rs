@@ -196,6 +196,17 @@ impl XmlReader {
         self.buf.split_off(self.pos.min(self.buf.len()))
     }
 
+    /// Takes out the bytes not read yet; the reader goes on with what it is fed next.
+    /// Called after an element was returned, it cuts the stream there: after
+    /// `<TLS_START/>` the rest is the start of the client's TLS handshake.
+    pub fn take_unread(&mut self) -> Vec<u8> {
+        let rest = self.buf.split_off(self.pos.min(self.buf.len()));
+        self.buf.clear();
+        self.pos = 0;
+        self.scanner = Scanner::default();
+        rest
+    }
+
     fn step(&mut self) -> Result<Option<Item>, XmlError> {
         loop {
             match &self.phase {

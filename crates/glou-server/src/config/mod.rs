@@ -86,6 +86,109 @@ pub struct RawConfig {
     pub housekeeping: RawHousekeeping,
     #[serde(default)]
     pub cluster: RawCluster,
+    #[serde(default)]
+    pub limits: RawLimits,
+    #[serde(default)]
+    pub tls: RawTls,
+}
+
+/// `[limits]`: what one peer may hold of each TCP listener (`http`, `ggz`, `ggzmeta`,
+/// `wzlobby`). Addresses in `trusted` networks are held only to `max_connections`.
+/// A reload applies changes to new connections.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLimits {
+    /// Connections open at once on one listener. Default 10000.
+    pub max_connections: Option<usize>,
+    /// Connections open at once from one address (an IPv6 /64). Default 128.
+    pub max_connections_per_address: Option<usize>,
+    /// New connections a second from one address. Default 20.
+    pub connections_per_second: Option<f64>,
+    /// New connections one address may open in a burst. Default 100.
+    pub connection_burst: Option<f64>,
+    /// Seconds for a TLS handshake and for an HTTP request's headers (an idle HTTP
+    /// connection is closed after as long). Default 10.
+    pub handshake_timeout: Option<f64>,
+}
+
+impl RawLimits {
+    fn validate(self) -> Result<crate::gate::Limits, ConfigError> {
+        let d = crate::gate::Limits::default();
+        let connect_rate = rate(
+            "limits.connections_per_second",
+            self.connections_per_second,
+            d.connect_rate,
+        )?;
+        let connect_burst = self.connection_burst.unwrap_or(d.connect_burst);
+        if !(1.0..=1e6).contains(&connect_burst) {
+            return Err(ConfigError(format!(
+                "limits.connection_burst: expected 1 to 1000000, got {connect_burst}"
+            )));
+        }
+        Ok(crate::gate::Limits {
+            max_connections: positive(
+                "limits.max_connections",
+                self.max_connections,
+                d.max_connections,
+            )?,
+            max_per_address: positive(
+                "limits.max_connections_per_address",
+                self.max_connections_per_address,
+                d.max_per_address,
+            )?,
+            connect_rate,
+            connect_burst,
+            handshake_timeout: seconds(
+                "limits.handshake_timeout",
+                self.handshake_timeout,
+                d.handshake_timeout.as_secs_f64(),
+            )?,
+        })
+    }
+}
+
+/// `[tls]`: a certificate for the `http` listener (HTTPS, `wss://`) and the `ggz`
+/// listener (GGZ's `TLS_START`). The files are read again on a reload.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    /// The certificate chain, PEM, the server's own certificate first.
+    pub cert: Option<PathBuf>,
+    /// Its private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    pub key: Option<PathBuf>,
+    /// Serve HTTPS instead of HTTP on the `http` listener. Default true.
+    pub http: Option<bool>,
+    /// Offer TLS to GGZ clients (`TLS_SUPPORT='yes'`). Default true.
+    pub ggz: Option<bool>,
+}
+
+impl RawTls {
+    fn validate(self) -> Result<Option<crate::tls::TlsSettings>, ConfigError> {
+        let (cert_path, key_path) = match (self.cert, self.key) {
+            (None, None) => {
+                return match (self.http, self.ggz) {
+                    (None, None) => Ok(None),
+                    _ => Err(ConfigError("tls: set tls.cert and tls.key".into())),
+                };
+            }
+            (Some(c), Some(k)) => (c, k),
+            (Some(_), None) => {
+                return Err(ConfigError("tls.key: missing (tls.cert is set)".into()));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError("tls.cert: missing (tls.key is set)".into()));
+            }
+        };
+        let key = crate::tls::load_pair(&cert_path, &key_path)
+            .map_err(|e| ConfigError(format!("tls: {e}")))?;
+        Ok(Some(crate::tls::TlsSettings {
+            cert_path,
+            key_path,
+            http: self.http.unwrap_or(true),
+            ggz: self.ggz.unwrap_or(true),
+            key,
+        }))
+    }
 }
 
 /// `[cluster]`: this node is one of several serving one community (docs/scaling.md).
@@ -339,9 +442,6 @@ pub struct RawWz {
     /// Seconds a connection may stay silent before it is closed (hosts send `keep`
     /// every 25 s). Default 90.
     pub idle_timeout: Option<f64>,
-    /// Most connections at once from one IP address; more are closed at once.
-    /// Default 64.
-    pub max_connections_per_address: Option<usize>,
 }
 
 impl RawWz {
@@ -357,11 +457,6 @@ impl RawWz {
         Ok(crate::wzlobby::WzConfig {
             motd,
             idle_timeout: seconds("wzlobby.idle_timeout", self.idle_timeout, 90.0)?,
-            max_per_address: positive(
-                "wzlobby.max_connections_per_address",
-                self.max_connections_per_address,
-                defaults.max_per_address,
-            )?,
         })
     }
 }
@@ -455,6 +550,9 @@ pub struct Config {
     pub housekeeping: Housekeeping,
     /// The community's cluster this node joins.
     pub cluster: Option<ClusterConfig>,
+    /// What one peer may hold of each TCP listener.
+    pub limits: crate::gate::Limits,
+    pub tls: Option<crate::tls::TlsSettings>,
     pub clock: Clock,
 }
 
@@ -471,6 +569,8 @@ impl std::fmt::Debug for Config {
             .field("allow_private", &self.allow_private)
             .field("trusted", &self.trusted)
             .field("registry", &self.registry)
+            .field("limits", &self.limits)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -630,8 +730,12 @@ impl RawConfig {
         let lobby = lobby::validate(self.lobby, &raw_games, self.rooms, imported_rooms)?;
         let (meta, federation) = meta::validate(self.ggzmeta, self.federation)?;
         let cluster = self.cluster.validate(self.store.as_deref())?;
+        let limits = self.limits.validate()?;
+        let tls = self.tls.validate()?;
         Ok(Config {
             cluster,
+            limits,
+            tls,
             data_dir: self.data_dir.unwrap_or_else(|| PathBuf::from("glou-data")),
             store: self.store,
             accounts,

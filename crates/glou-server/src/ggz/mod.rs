@@ -13,8 +13,9 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
+use crate::gate::Gate;
 use crate::lobby::LobbyService;
-use crate::metrics::ListenerLabels;
+use crate::tls::Tls;
 
 pub use translate::event as encode_event;
 
@@ -22,12 +23,13 @@ pub use translate::event as encode_event;
 pub async fn serve(
     listener: TcpListener,
     lobby: Arc<LobbyService>,
+    gate: Arc<Gate>,
+    tls: Option<Tls>,
     stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
     if let Ok(addr) = listener.local_addr() {
-        info!(listener = "ggz", %addr, "listening");
+        info!(listener = "ggz", %addr, tls = tls.is_some(), "listening");
     }
-    let labels = ListenerLabels { listener: "ggz" };
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -41,15 +43,18 @@ pub async fn serve(
             },
             () = crate::stopped(stop.clone()) => return Ok(()),
         };
+        let Ok(pass) = gate.admit(peer.ip()) else {
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let lobby = lobby.clone();
         let stop = stop.clone();
-        let gauge = lobby.hub.metrics.connections.get_or_create(&labels).clone();
-        gauge.inc();
+        let tls = tls.clone().map(|t| (t, gate.clone()));
         tokio::spawn(async move {
             let span = tracing::debug_span!("ggz", proto = "ggz", %peer);
-            tracing::Instrument::instrument(session::run(stream, peer, lobby, stop), span).await;
-            gauge.dec();
+            let session = session::run(stream, peer, lobby, tls, stop);
+            tracing::Instrument::instrument(session, span).await;
+            drop(pass);
         });
     }
 }

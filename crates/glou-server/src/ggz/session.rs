@@ -14,7 +14,7 @@ use glou_proto::ggz::{
     ClientDecoder, ClientItem, ClientMessage, Limits, SESSION_END, SeatType, ServerMessage,
     XmlError,
 };
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, WriteHalf};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::{mpsc, watch};
@@ -23,7 +23,9 @@ use tracing::{debug, info};
 
 use super::login::{self, LoggedIn};
 use super::translate;
+use crate::gate::Gate;
 use crate::lobby::{LobbyService, Out};
+use crate::tls::{Prefixed, Tls};
 
 /// Time to log in (or name a channel) before the connection is closed.
 const LOGIN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -59,12 +61,48 @@ enum Next {
     Close,
     /// The connection became the named player's game channel.
     Channel(PlayerId),
+    /// The client sent `<TLS_START/>`: the TLS handshake comes next.
+    StartTls,
+}
+
+/// Where a session writes: the socket's write half, or that of its TLS stream.
+trait Sink: AsyncWrite + Unpin + Send {
+    /// Writes what the socket takes at once, without waiting; `None` when this sink
+    /// cannot (TLS encrypts first).
+    fn try_write_now(&mut self, bytes: &[u8]) -> Option<std::io::Result<usize>>;
+}
+
+impl Sink for OwnedWriteHalf {
+    fn try_write_now(&mut self, bytes: &[u8]) -> Option<std::io::Result<usize>> {
+        Some(self.try_write(bytes))
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Send> Sink for WriteHalf<S> {
+    fn try_write_now(&mut self, _: &[u8]) -> Option<std::io::Result<usize>> {
+        None
+    }
+}
+
+/// A session's state, kept across a switch to TLS.
+struct Session {
+    lobby: Arc<LobbyService>,
+    peer: SocketAddr,
+    decoder: ClientDecoder,
+    player: Option<Player>,
+    rx: Option<mpsc::Receiver<Out>>,
+    channel: Option<PlayerId>,
+    batch: Vec<u8>,
+    login_deadline: Instant,
+    /// `TLS_START` is accepted (offered, and not done yet).
+    tls_offered: bool,
 }
 
 pub(super) async fn run(
     stream: TcpStream,
     peer: SocketAddr,
     lobby: Arc<LobbyService>,
+    tls: Option<(Tls, Arc<Gate>)>,
     mut stop: watch::Receiver<bool>,
 ) {
     let settings = lobby.settings();
@@ -83,94 +121,162 @@ pub(super) async fn run(
     ServerMessage::Greeting {
         id: server_id(),
         name: settings.server_name.clone(),
-        tls: false,
+        tls: tls.is_some(),
         chat_len: u32::try_from(settings.core.chat_len).unwrap_or(u32::MAX),
     }
     .encode(&mut hello);
     if write(&mut wr, hello.as_bytes()).await.is_err() {
         return;
     }
-    let mut decoder = ClientDecoder::new(Limits::default());
-    let mut player: Option<Player> = None;
-    let (mut rx, mut new_rx) = (None, None);
-    let mut channel: Option<PlayerId> = None;
-    let mut buf = [0u8; 1024];
-    let login_deadline = Instant::now() + LOGIN_TIMEOUT;
-    let mut batch = Vec::new();
-    // One timer and one stop watch for the whole session, not one per message: a
-    // timer entry made and dropped at every delivery costs more than the delivery.
-    let timer = tokio::time::sleep_until(login_deadline);
-    let stop = stopped(&mut stop);
-    tokio::pin!(timer, stop);
-    let ended = loop {
-        let deadline = match &player {
-            Some(p) => p.ping.deadline(&lobby),
-            None => login_deadline,
-        };
-        if timer.deadline() != deadline {
-            timer.as_mut().reset(deadline);
-        }
-        let next = tokio::select! {
-            read = rd.read(&mut buf) => match read {
-                Ok(0) | Err(_) => Next::Close,
-                Ok(n) => {
-                    decoder.feed(&buf[..n]);
-                    let mut s = Input { lobby: &lobby, peer, wr: &mut wr, player: &mut player, rx: &mut new_rx, channel: &mut channel };
-                    s.drain(&mut decoder).await
-                }
-            },
-            out = recv(&mut rx) => match out {
-                Some(out) => flush(&mut wr, &mut rx, out, &mut batch).await,
-                // The lobby let go of this player (too slow, or kicked).
-                None => Next::Close,
-            },
-            () = &mut timer => match &mut player {
-                Some(p) => {
-                    p.ping.tick(&lobby, p.login.id);
-                    Next::Go
-                }
-                None => {
-                    debug!("no login in time");
-                    Next::Close
-                }
-            },
-            () = &mut stop => Next::Close,
-        };
-        if new_rx.is_some() {
-            rx = new_rx.take();
-        }
-        match next {
-            Next::Go => {}
-            Next::Close => break None,
-            Next::Channel(id) => break Some(id),
-        }
+    let mut session = Session {
+        lobby,
+        peer,
+        decoder: ClientDecoder::new(Limits::default()),
+        player: None,
+        rx: None,
+        channel: None,
+        batch: Vec::new(),
+        login_deadline: Instant::now() + LOGIN_TIMEOUT,
+        tls_offered: tls.is_some(),
     };
-    // Whatever the lobby queued before the end (the answer to a last request, the
-    // closing `</SESSION>`) still goes out.
-    if let Some(mut rx) = rx {
-        while let Ok(out) = rx.try_recv() {
-            if let Out::Text(t) | Out::Close(t) = out {
-                batch.extend_from_slice(t.as_bytes());
+    let ended = session.serve(&mut rd, &mut wr, &mut stop).await;
+    match ended {
+        Next::StartTls => {
+            let Some((tls, gate)) = tls else { return };
+            let Ok(stream) = rd.reunite(wr) else { return };
+            // What came after `<TLS_START/>` is the client's first handshake bytes.
+            let stream = Prefixed::new(session.decoder.take_unread(), stream);
+            let timeout = gate.limits().handshake_timeout;
+            let stream = match tokio::time::timeout(timeout, tls.acceptor().accept(stream)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    debug!(error = %e, "ggz: TLS handshake failed");
+                    gate.refused("tls");
+                    return;
+                }
+                Err(_) => {
+                    gate.refused("handshake_timeout");
+                    return;
+                }
+            };
+            let (mut rd, mut wr) = tokio::io::split(stream);
+            let ended = session.serve(&mut rd, &mut wr, &mut stop).await;
+            if matches!(ended, Next::Channel(_)) {
+                // A game channel is handed to the game's program as a plain socket.
+                debug!("ggz: a game channel cannot run over TLS; closing");
+            }
+            session.finish(&mut wr).await;
+        }
+        Next::Channel(id) => {
+            session.finish(&mut wr).await;
+            let leftover = session.decoder.into_remaining();
+            match rd.reunite(wr) {
+                Ok(stream) => {
+                    session
+                        .lobby
+                        .hold_channel(id, stream, leftover, SESSION_END.as_bytes())
+                        .await;
+                }
+                Err(e) => debug!(error = %e, "reuniting a channel"),
             }
         }
-        if !batch.is_empty() {
-            let _ = write(&mut wr, &batch).await;
+        Next::Go | Next::Close => session.finish(&mut wr).await,
+    }
+}
+
+impl Session {
+    /// Reads requests and writes the lobby's messages until the connection ends,
+    /// becomes a game channel, or switches to TLS.
+    async fn serve<R, W>(
+        &mut self,
+        rd: &mut R,
+        wr: &mut W,
+        stop: &mut watch::Receiver<bool>,
+    ) -> Next
+    where
+        R: AsyncRead + Unpin,
+        W: Sink,
+    {
+        let mut buf = [0u8; 1024];
+        let mut new_rx = None;
+        // One timer and one stop watch for the whole session, not one per message: a
+        // timer entry made and dropped at every delivery costs more than the delivery.
+        let timer = tokio::time::sleep_until(self.login_deadline);
+        let stop = stopped(stop);
+        tokio::pin!(timer, stop);
+        loop {
+            let deadline = match &self.player {
+                Some(p) => p.ping.deadline(&self.lobby),
+                None => self.login_deadline,
+            };
+            if timer.deadline() != deadline {
+                timer.as_mut().reset(deadline);
+            }
+            let next = tokio::select! {
+                read = rd.read(&mut buf) => match read {
+                    Ok(0) | Err(_) => Next::Close,
+                    Ok(n) => {
+                        self.decoder.feed(&buf[..n]);
+                        let mut s = Input {
+                            lobby: &self.lobby,
+                            peer: self.peer,
+                            wr: &mut *wr,
+                            player: &mut self.player,
+                            rx: &mut new_rx,
+                            channel: &mut self.channel,
+                            tls_offered: self.tls_offered,
+                        };
+                        s.drain(&mut self.decoder).await
+                    }
+                },
+                out = recv(&mut self.rx) => match out {
+                    Some(out) => flush(&mut *wr, &mut self.rx, out, &mut self.batch).await,
+                    // The lobby let go of this player (too slow, or kicked).
+                    None => Next::Close,
+                },
+                () = &mut timer => match &mut self.player {
+                    Some(p) => {
+                        p.ping.tick(&self.lobby, p.login.id);
+                        Next::Go
+                    }
+                    None => {
+                        debug!("no login in time");
+                        Next::Close
+                    }
+                },
+                () = &mut stop => Next::Close,
+            };
+            if new_rx.is_some() {
+                self.rx = new_rx.take();
+            }
+            match next {
+                Next::Go => {}
+                Next::StartTls => {
+                    self.tls_offered = false;
+                    return Next::StartTls;
+                }
+                other => return other,
+            }
         }
     }
-    if let Some(p) = player {
-        lobby.leave_lobby(p.login.id).await;
-        login::logged_out(&lobby, &p.login).await;
-        info!(player = %p.login.name, "ggz: logged out");
-    }
-    if let Some(id) = ended {
-        let leftover = decoder.into_remaining();
-        match rd.reunite(wr) {
-            Ok(stream) => {
-                lobby
-                    .hold_channel(id, stream, leftover, SESSION_END.as_bytes())
-                    .await;
+
+    /// Writes whatever the lobby queued before the end (the answer to a last
+    /// request, the closing `</SESSION>`) and takes the player out of the lobby.
+    async fn finish<W: Sink>(&mut self, wr: &mut W) {
+        if let Some(rx) = &mut self.rx {
+            while let Ok(out) = rx.try_recv() {
+                if let Out::Text(t) | Out::Close(t) = out {
+                    self.batch.extend_from_slice(t.as_bytes());
+                }
             }
-            Err(e) => debug!(error = %e, "reuniting a channel"),
+            if !self.batch.is_empty() {
+                let _ = write(wr, &self.batch).await;
+            }
+        }
+        if let Some(p) = self.player.take() {
+            self.lobby.leave_lobby(p.login.id).await;
+            login::logged_out(&self.lobby, &p.login).await;
+            info!(player = %p.login.name, "ggz: logged out");
         }
     }
 }
@@ -188,8 +294,8 @@ async fn recv(rx: &mut Option<mpsc::Receiver<Out>>) -> Option<Out> {
 }
 
 /// Writes a queued message and whatever else is queued behind it, in one write.
-async fn flush(
-    wr: &mut OwnedWriteHalf,
+async fn flush<W: Sink>(
+    wr: &mut W,
     rx: &mut Option<mpsc::Receiver<Out>>,
     first: Out,
     batch: &mut Vec<u8>,
@@ -224,14 +330,19 @@ async fn flush(
 
 /// Writes `bytes`, giving up after [`WRITE_TIMEOUT`]. Most writes fit the socket's
 /// buffer at once and go out without arming the timeout.
-async fn write(wr: &mut OwnedWriteHalf, mut bytes: &[u8]) -> std::io::Result<()> {
-    match wr.try_write(bytes) {
-        Ok(n) if n == bytes.len() => return Ok(()),
-        Ok(n) => bytes = &bytes[n..],
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-        Err(e) => return Err(e),
+async fn write<W: Sink>(wr: &mut W, mut bytes: &[u8]) -> std::io::Result<()> {
+    match wr.try_write_now(bytes) {
+        Some(Ok(n)) if n == bytes.len() => return Ok(()),
+        Some(Ok(n)) => bytes = &bytes[n..],
+        Some(Err(e)) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        Some(Err(e)) => return Err(e),
+        None => {}
     }
-    match tokio::time::timeout(WRITE_TIMEOUT, wr.write_all(bytes)).await {
+    let all = async {
+        wr.write_all(bytes).await?;
+        wr.flush().await
+    };
+    match tokio::time::timeout(WRITE_TIMEOUT, all).await {
         Ok(result) => result,
         Err(_) => Err(std::io::Error::new(
             std::io::ErrorKind::TimedOut,
@@ -241,17 +352,18 @@ async fn write(wr: &mut OwnedWriteHalf, mut bytes: &[u8]) -> std::io::Result<()>
 }
 
 /// What handling the input needs of the session.
-struct Input<'a> {
+struct Input<'a, W> {
     lobby: &'a Arc<LobbyService>,
     peer: SocketAddr,
-    wr: &'a mut OwnedWriteHalf,
+    wr: &'a mut W,
     player: &'a mut Option<Player>,
     /// Where a login puts the lobby's queue to the new player.
     rx: &'a mut Option<mpsc::Receiver<Out>>,
     channel: &'a mut Option<PlayerId>,
+    tls_offered: bool,
 }
 
-impl Input<'_> {
+impl<W: Sink> Input<'_, W> {
     /// Handles every complete message the decoder holds.
     async fn drain(&mut self, decoder: &mut ClientDecoder) -> Next {
         loop {
@@ -375,6 +487,7 @@ impl Input<'_> {
             ClientMessage::Admin { .. } | ClientMessage::AdminPerm { .. } => {
                 refuse(ResultAction::Admin)
             }
+            ClientMessage::TlsStart if self.tls_offered => return Next::StartTls,
             ClientMessage::TlsStart => result(ResultAction::Protocol, ResultCode::BadOptions),
         };
         self.reply(text).await;

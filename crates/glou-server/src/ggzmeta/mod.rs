@@ -31,8 +31,8 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use crate::federation::Federation;
+use crate::gate::Gate;
 use crate::hub::{Hub, Published};
-use crate::metrics::ListenerLabels;
 
 pub use view::View;
 
@@ -116,14 +116,12 @@ fn publish(
 pub async fn serve(
     listener: TcpListener,
     service: Arc<MetaService>,
+    gate: Arc<Gate>,
     stop: watch::Receiver<bool>,
 ) -> io::Result<()> {
     if let Ok(addr) = listener.local_addr() {
         info!(listener = "ggzmeta", %addr, "listening");
     }
-    let labels = ListenerLabels {
-        listener: "ggzmeta",
-    };
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -136,16 +134,12 @@ pub async fn serve(
             },
             () = crate::stopped(stop.clone()) => return Ok(()),
         };
+        let Ok(pass) = gate.admit(peer.ip()) else {
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let service = service.clone();
         let stop = stop.clone();
-        let gauge = service
-            .hub
-            .metrics
-            .connections
-            .get_or_create(&labels)
-            .clone();
-        gauge.inc();
         tokio::spawn(async move {
             let span = tracing::debug_span!("ggzmeta", %peer);
             let session = session(stream, peer, service, stop);
@@ -153,7 +147,7 @@ pub async fn serve(
                 Ok(()) => {}
                 Err(e) => debug!(%peer, error = %e, "ggzmeta connection closed"),
             }
-            gauge.dec();
+            drop(pass);
         });
     }
 }

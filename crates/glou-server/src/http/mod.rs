@@ -25,15 +25,12 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::connect_info::Connected;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
-use axum::serve::{IncomingStream, Listener};
 use ipnet::IpNet;
-use prometheus_client::metrics::gauge::Gauge;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -43,8 +40,10 @@ use glou_store::StatsModel;
 
 use crate::accounts::Accounts;
 use crate::config::ApiLimits;
+use crate::gate::{Gate, Pass};
 use crate::hub::Hub;
-use crate::metrics::{ListenerLabels, RequestLabels};
+use crate::metrics::RequestLabels;
+use crate::tls::Tls;
 use error::ApiError;
 
 /// What the handlers share.
@@ -208,26 +207,107 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// Serves the router on a bound listener until `shutdown` completes.
+/// Serves the router on a bound listener until `shutdown` completes, then lets the
+/// requests under way finish. Every connection passes `gate` first; with `tls`, it is
+/// HTTPS. A connection's request headers must arrive within the handshake timeout,
+/// and so must the next request on a kept-alive connection.
 pub async fn serve(
     listener: TcpListener,
     app: Arc<App>,
+    gate: Arc<Gate>,
+    tls: Option<Tls>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let gauge = app
-        .hub
-        .metrics
-        .connections
-        .get_or_create(&ListenerLabels { listener: "http" })
-        .clone();
-    let listener = CountingListener {
-        inner: listener,
-        gauge,
-    };
-    let service = router(app).into_make_service_with_connect_info::<PeerAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
+    let router = router(app);
+    let mut connections = tokio::task::JoinSet::new();
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors or a connection reset before accept:
+                    // wait a little rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        while connections.try_join_next().is_some() {}
+        let Ok(pass) = gate.admit(peer.ip()) else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let (router, gate, tls, stopping) =
+            (router.clone(), gate.clone(), tls.clone(), stopping.clone());
+        connections.spawn(async move {
+            let timeout = gate.limits().handshake_timeout;
+            let stream = match tls {
+                None => Stream::Plain(stream),
+                Some(tls) => {
+                    match tokio::time::timeout(timeout, tls.acceptor().accept(stream)).await {
+                        Ok(Ok(s)) => Stream::Tls(Box::new(s)),
+                        Ok(Err(e)) => {
+                            tracing::debug!(%peer, error = %e, "http: TLS handshake failed");
+                            gate.refused("tls");
+                            return;
+                        }
+                        Err(_) => {
+                            gate.refused("handshake_timeout");
+                            return;
+                        }
+                    }
+                }
+            };
+            serve_connection(
+                Conn {
+                    stream,
+                    _pass: pass,
+                },
+                peer,
+                router,
+                timeout,
+                stopping,
+            )
+            .await;
+        });
+    }
+    stop.send_replace(true);
+    while connections.join_next().await.is_some() {}
+    Ok(())
+}
+
+/// Serves one connection's requests (and its WebSocket, once upgraded) until it ends
+/// or the server stops.
+async fn serve_connection(
+    conn: Conn,
+    peer: SocketAddr,
+    router: Router,
+    header_timeout: Duration,
+    mut stopping: tokio::sync::watch::Receiver<bool>,
+) {
+    let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+        let mut req = req.map(axum::body::Body::new);
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(PeerAddr(peer)));
+        tower::ServiceExt::oneshot(router.clone(), req)
+    });
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let connection = builder
+        .serve_connection(hyper_util::rt::TokioIo::new(conn), service)
+        .with_upgrades();
+    tokio::pin!(connection);
+    tokio::select! {
+        _ = connection.as_mut() => return,
+        _ = stopping.wait_for(|&s| s) => connection.as_mut().graceful_shutdown(),
+    }
+    let _ = connection.await;
 }
 
 /// `GET /healthz`
@@ -335,88 +415,55 @@ async fn count_request(State(app): State<Arc<App>>, req: Request, next: Next) ->
 #[derive(Clone, Copy, Debug)]
 pub struct PeerAddr(pub SocketAddr);
 
-impl Connected<IncomingStream<'_, CountingListener>> for PeerAddr {
-    fn connect_info(stream: IncomingStream<'_, CountingListener>) -> Self {
-        PeerAddr(*stream.remote_addr())
-    }
+/// A connection of the http listener: plain or TLS, holding its place at the gate
+/// for as long as it is open (a WebSocket's too, after the upgrade).
+struct Conn {
+    stream: Stream,
+    _pass: Pass,
 }
 
-/// A TCP listener that counts open connections and sets `TCP_NODELAY`.
-pub struct CountingListener {
-    inner: TcpListener,
-    gauge: Gauge,
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
 }
 
-impl Listener for CountingListener {
-    type Io = Counted;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Counted, SocketAddr) {
-        loop {
-            match self.inner.accept().await {
-                Ok((stream, addr)) => {
-                    let _ = stream.set_nodelay(true);
-                    self.gauge.inc();
-                    return (
-                        Counted {
-                            stream,
-                            gauge: self.gauge.clone(),
-                        },
-                        addr,
-                    );
-                }
-                Err(e) => {
-                    // Out of file descriptors or a connection reset before accept:
-                    // wait a little rather than spin.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            }
-        }
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.inner.local_addr()
-    }
-}
-
-/// A connection that leaves the count when dropped.
-pub struct Counted {
-    stream: TcpStream,
-    gauge: Gauge,
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.gauge.dec();
-    }
-}
-
-impl AsyncRead for Counted {
+impl AsyncRead for Conn {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_read(cx, buf)
+        match &mut self.get_mut().stream {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
     }
 }
 
-impl AsyncWrite for Counted {
+impl AsyncWrite for Conn {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+        match &mut self.get_mut().stream {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+        match &mut self.get_mut().stream {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+        match &mut self.get_mut().stream {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
     }
 
     fn poll_write_vectored(
@@ -424,10 +471,16 @@ impl AsyncWrite for Counted {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+        match &mut self.get_mut().stream {
+            Stream::Plain(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write_vectored(cx, bufs),
+        }
     }
 
     fn is_write_vectored(&self) -> bool {
-        self.stream.is_write_vectored()
+        match &self.stream {
+            Stream::Plain(s) => s.is_write_vectored(),
+            Stream::Tls(s) => s.is_write_vectored(),
+        }
     }
 }

@@ -64,6 +64,7 @@ pub async fn announce(
     let announced = announced
         .map_err(ApiError::from)
         .inspect_err(|e| refused(&app, e.code))?;
+    saved(&app).await?;
     let status = if announced.created {
         StatusCode::CREATED
     } else {
@@ -95,6 +96,7 @@ pub async fn update(
     let entry = app
         .hub
         .mutate(|reg| reg.update(id, &secret, convert::patch(req), now))?;
+    saved(&app).await?;
     Ok(json_bytes(
         StatusCode::OK,
         app.hub.render.json(&entry).as_bytes().to_vec(),
@@ -111,7 +113,26 @@ pub async fn withdraw(
     let id = parse_id(&id)?;
     let secret = bearer(&headers)?;
     app.hub.mutate(|reg| reg.withdraw(id, &secret))?;
+    saved(&app).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// How long a change may wait for the store before the request fails.
+const SAVE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Answers only once the change is in the store: an acknowledged announcement
+/// survives a crash. A store that does not take it in time is a 503; the change
+/// stays in the listing and is written when the store is back.
+async fn saved(app: &App) -> Result<(), ApiError> {
+    if app.hub.saved(SAVE_LIMIT).await {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_error",
+            "the change is listed but not yet saved: the store is not answering",
+        ))
+    }
 }
 
 /// `GET /api/v1/servers`

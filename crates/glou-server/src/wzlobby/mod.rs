@@ -8,25 +8,24 @@
 
 mod translate;
 
-use std::collections::HashMap;
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use glou_core::{EntryId, Filter, Listing, Query, Sort, Source};
 use glou_proto::wzlobby::{self, Command, Decoder, GameStruct, ListReply, Status};
-use parking_lot::Mutex;
 use rand::Rng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tracing::{debug, info, warn};
 
+use crate::gate::Gate;
 use crate::http::admission::is_public;
 use crate::hub::Hub;
-use crate::metrics::{DropLabels, ListenerLabels};
+use crate::metrics::DropLabels;
 
 /// Settings of the listener.
 #[derive(Clone, Debug)]
@@ -35,8 +34,6 @@ pub struct WzConfig {
     pub motd: String,
     /// A connection silent for this long is closed (and its game removed).
     pub idle_timeout: Duration,
-    /// Most connections at once from one IP address; more are closed at once.
-    pub max_per_address: usize,
 }
 
 impl Default for WzConfig {
@@ -44,13 +41,10 @@ impl Default for WzConfig {
         Self {
             motd: "Welcome to Glou, the open game lounge.".into(),
             idle_timeout: Duration::from_secs(90),
-            max_per_address: 64,
         }
     }
 }
 
-/// Most connections at once; more wait in the kernel's backlog.
-const MAX_CONNECTIONS: usize = 10_000;
 /// How long one reply may take to write before the peer is dropped.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -60,8 +54,6 @@ struct Lobby {
     allow_private: bool,
     /// The next game id; ids are unique for the process.
     next_id: AtomicU32,
-    /// Open connections per IP address.
-    per_ip: Mutex<HashMap<IpAddr, usize>>,
 }
 
 impl Lobby {
@@ -75,32 +67,12 @@ impl Lobby {
             })
             .inc();
     }
-
-    /// Counts a connection from `ip`; `false` when it already has too many.
-    fn admit(&self, ip: IpAddr) -> bool {
-        let mut per_ip = self.per_ip.lock();
-        let open = per_ip.entry(ip).or_default();
-        if *open >= self.config.max_per_address {
-            return false;
-        }
-        *open += 1;
-        true
-    }
-
-    fn release(&self, ip: IpAddr) {
-        let mut per_ip = self.per_ip.lock();
-        if let Some(open) = per_ip.get_mut(&ip) {
-            *open -= 1;
-            if *open == 0 {
-                per_ip.remove(&ip);
-            }
-        }
-    }
 }
 
 /// Serves the listener until `stop` turns true.
 pub async fn serve(
     listener: TcpListener,
+    gate: Arc<Gate>,
     hub: Arc<Hub>,
     config: WzConfig,
     allow_private: bool,
@@ -114,22 +86,8 @@ pub async fn serve(
         config,
         allow_private,
         next_id: AtomicU32::new(rand::rng().random_range(1..1 << 24)),
-        per_ip: Mutex::default(),
     });
-    let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let gauge = lobby
-        .hub
-        .metrics
-        .connections
-        .get_or_create(&ListenerLabels {
-            listener: "wzlobby",
-        })
-        .clone();
     loop {
-        let permit = tokio::select! {
-            permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
-            () = crate::stopped(stop.clone()) => return,
-        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -142,14 +100,11 @@ pub async fn serve(
             () = crate::stopped(stop.clone()) => return,
         };
         let peer = SocketAddr::new(peer.ip().to_canonical(), peer.port());
-        if !lobby.admit(peer.ip()) {
-            debug!(%peer, "wzlobby: too many connections from this address");
-            lobby.dropped("too_many_connections");
+        let Ok(pass) = gate.admit(peer.ip()) else {
             continue;
-        }
+        };
         let _ = stream.set_nodelay(true);
-        let (lobby, stop, gauge) = (lobby.clone(), stop.clone(), gauge.clone());
-        gauge.inc();
+        let (lobby, stop) = (lobby.clone(), stop.clone());
         tokio::spawn(async move {
             let mut session = Session {
                 lobby: &lobby,
@@ -161,9 +116,7 @@ pub async fn serve(
                 debug!(%peer, error = %e, "wzlobby connection closed");
             }
             session.unlist();
-            lobby.release(peer.ip());
-            gauge.dec();
-            drop(permit);
+            drop(pass);
         });
     }
 }

@@ -14,6 +14,7 @@ mod listing;
 mod ops;
 mod persistence;
 mod q3master;
+mod security;
 mod tw07;
 mod web;
 mod ws;

@@ -203,8 +203,8 @@ async fn a_silent_connection_is_closed_after_the_idle_timeout() {
 }
 
 #[tokio::test]
-async fn one_address_holds_at_most_64_connections() {
-    let s = TestServer::start().await;
+async fn one_address_holds_at_most_its_share_of_connections() {
+    let s = TestServer::start_with(|c| c.limits.max_per_address = 64).await;
     let mut open = Vec::new();
     for _ in 0..64 {
         open.push(TcpStream::connect(s.wz.unwrap()).await.unwrap());

@@ -18,6 +18,11 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// A load generator opens connections from one address faster than `[limits]` lets
+/// a stranger (docs/benchmarks.md).
+const BENCH_LIMITS: &str = "[limits]\nmax_connections_per_address = 1000000\n\
+                            connections_per_second = 1000000\nconnection_burst = 1000000\n";
+
 /// Runs `glou bench tables --clients 2 --duration 2 EXTRA…` against a new server.
 fn bench_tables(extra: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
@@ -83,7 +88,9 @@ fn bench_ggzmeta_finds_no_wrong_reply() {
     let config = dir.path().join("glou.toml");
     std::fs::write(
         &config,
-        "[[ggzmeta.authorizations]]\nusername = \"bench\"\npassword = \"pw\"\ncreate = true\n",
+        format!(
+            "{BENCH_LIMITS}[[ggzmeta.authorizations]]\nusername = \"bench\"\npassword = \"pw\"\ncreate = true\n"
+        ),
     )
     .unwrap();
     let meta = format!("127.0.0.1:{}", free_port());
@@ -130,7 +137,7 @@ fn bench_ggzmeta_finds_no_wrong_reply() {
 /// address, read from its ready line (`glou listening on LISTENER udp://ADDR`).
 fn serve_one(dir: &std::path::Path, config: &str, listener: &str) -> (Child, String) {
     let path = dir.join("glou.toml");
-    std::fs::write(&path, config).unwrap();
+    std::fs::write(&path, format!("{BENCH_LIMITS}{config}")).unwrap();
     let mut args = vec!["--allow-private".to_string(), "--config".into()];
     args.push(path.to_str().unwrap().into());
     for other in ["ggz", "ggzmeta", "q3master", "tw07master", "wzlobby"] {

@@ -1,6 +1,8 @@
-//! A `glou serve` killed with SIGKILL in the middle of match reports: every report it
-//! acknowledged is in the history, and every player's statistics agree with the
-//! history — no report is half-written.
+//! A `glou serve` killed with SIGKILL in the middle of heavy writes — match reports,
+//! server announcements and account registrations at once — then started again on
+//! the same data: every report it acknowledged is in the history and every player's
+//! statistics agree with the history (no report is half-written), every announcement
+//! it acknowledged is listed, and every account it acknowledged logs in.
 
 use std::time::Duration;
 
@@ -15,7 +17,7 @@ use crate::start_serve;
 const PLAYERS: usize = 8;
 
 #[tokio::test]
-async fn sigkill_mid_report_leaves_no_partial_stats() {
+async fn sigkill_under_heavy_writes_loses_nothing_acknowledged() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = Store::open_dir(dir.path()).await.unwrap();
@@ -33,7 +35,17 @@ async fn sigkill_mid_report_leaves_no_partial_stats() {
         }
         store.close().await;
     }
-    let (mut child, url) = start_serve(dir.path(), &["--q3master", "off"]);
+    // Trusted: registrations from one address are not rate-limited.
+    let flags = [
+        "--q3master",
+        "off",
+        "--allow-private",
+        "--trusted",
+        "127.0.0.1/32",
+        "--max-per-address",
+        "1000000",
+    ];
+    let (mut child, url) = start_serve(dir.path(), &flags);
     let http = reqwest::Client::new();
     let login: Value = http
         .post(format!("{url}/api/v1/sessions"))
@@ -81,13 +93,77 @@ async fn sigkill_mid_report_leaves_no_partial_stats() {
             acknowledged
         }));
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Two announcers list servers, two registrars open accounts, as fast as they can.
+    let mut announcers = Vec::new();
+    for a in 0..2u16 {
+        let (http, url) = (http.clone(), url.clone());
+        announcers.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for i in 0u16.. {
+                let port = 10_000 + a * 20_000 + i;
+                let body = json!({"game": "crashtest", "address": format!("127.0.0.1:{port}"),
+                                  "name": format!("server {port}")});
+                match http
+                    .post(format!("{url}/api/v1/servers"))
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status() == 201 => acknowledged.push(port),
+                    Ok(r) => panic!("announcement refused: {}", r.status()),
+                    Err(_) => return acknowledged,
+                }
+            }
+            acknowledged
+        }));
+    }
+    let mut registrars = Vec::new();
+    for a in 0..2 {
+        let (http, url) = (http.clone(), url.clone());
+        registrars.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for i in 0.. {
+                let name = format!("new{a}x{i}");
+                let body = json!({"name": name, "password": "pw-of-new"});
+                match http
+                    .post(format!("{url}/api/v1/accounts"))
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status() == 201 => acknowledged.push(name),
+                    Ok(r) => panic!("registration refused: {}", r.status()),
+                    Err(_) => return acknowledged,
+                }
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     let mut acknowledged = Vec::new();
     for r in reporters {
         acknowledged.extend(r.await.unwrap());
     }
+    let mut announced = Vec::new();
+    for a in announcers {
+        announced.extend(a.await.unwrap());
+    }
+    let mut registered = Vec::new();
+    for r in registrars {
+        registered.extend(r.await.unwrap());
+    }
+    assert!(
+        announced.len() > 10,
+        "only {} announcements",
+        announced.len()
+    );
+    assert!(
+        registered.len() > 2,
+        "only {} registrations",
+        registered.len()
+    );
     assert!(
         acknowledged.len() > 10,
         "only {} reports before the kill",
@@ -121,9 +197,47 @@ async fn sigkill_mid_report_leaves_no_partial_stats() {
     for id in &acknowledged {
         assert!(seen.contains(id), "acknowledged match {id} lost");
     }
+    store.close().await;
+
+    // Started again on the same data: the announcements are listed, the accounts log in.
+    let (child, url) = start_serve(dir.path(), &flags);
+    let listed: Value = http
+        .get(format!("{url}/api/v1/servers?game=crashtest&limit=10000"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed: std::collections::HashSet<String> = listed["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["address"].as_str().unwrap().to_owned())
+        .collect();
+    for port in &announced {
+        assert!(
+            listed.contains(&format!("127.0.0.1:{port}")),
+            "acknowledged announcement of port {port} lost"
+        );
+    }
+    for name in &registered {
+        let login = http
+            .post(format!("{url}/api/v1/sessions"))
+            .json(&json!({"name": name, "password": "pw-of-new"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), 200, "acknowledged account {name} lost");
+    }
+    crate::sigterm_and_wait(child);
     eprintln!(
-        "{} reports acknowledged before SIGKILL, {} in the history",
+        "acknowledged before SIGKILL and found after: {} reports ({} in the history), \
+         {} announcements ({} listed), {} registrations",
         acknowledged.len(),
-        seen.len()
+        seen.len(),
+        announced.len(),
+        listed.len(),
+        registered.len()
     );
 }
