@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use unicode_normalization::UnicodeNormalization;
 use unicode_security::confusable_detection::skeleton;
 
@@ -354,7 +355,7 @@ pub fn verify_nothing(password: &str) {
 
 /// An opaque session token: 256 random bits (drawn by the caller), hex. Only its digest
 /// is stored.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Eq)]
 pub struct Token(String);
 
 impl Token {
@@ -364,6 +365,13 @@ impl Token {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Tokens compare in constant time.
+impl PartialEq for Token {
+    fn eq(&self, other: &Token) -> bool {
+        secret_eq(self.0.as_bytes(), other.0.as_bytes())
     }
 }
 
@@ -377,6 +385,12 @@ impl fmt::Debug for Token {
 /// What the store keeps of a token: its SHA-256.
 pub fn token_digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
+}
+
+/// Whether two secrets (tokens, passwords, digests) are equal, in a time that depends
+/// on their lengths only, not on where they first differ.
+pub fn secret_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
 }
 
 #[cfg(test)]
@@ -456,6 +470,14 @@ mod tests {
             check_password(&"x".repeat(257)),
             Err(FieldError::LongPassword)
         );
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(secret_eq(b"abc", b"abc"));
+        assert!(!secret_eq(b"abc", b"abd"));
+        assert!(!secret_eq(b"abc", b"abcd"));
+        assert!(!secret_eq(b"", b"a"));
     }
 
     #[test]
