@@ -43,13 +43,22 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     http: reqwest::Client,
     bases: Vec<Url>,
     /// The base that answered last: player-side calls start there.
     preferred: AtomicUsize,
     token: parking_lot::Mutex<Option<String>>,
+}
+
+/// The session token is kept out of logs.
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("bases", &self.bases)
+            .field("logged_in", &self.token.lock().is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
@@ -381,6 +390,15 @@ mod tests {
         ] {
             assert!(parse_bases(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn the_session_token_stays_out_of_debug() {
+        let c = Client::new("http://127.0.0.1:5680").unwrap();
+        *c.inner.token.lock() = Some("s3cr3t".into());
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("logged_in: true"), "{shown}");
     }
 
     #[test]

@@ -5,11 +5,11 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
-use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
 use unicode_normalization::UnicodeNormalization;
 use unicode_security::confusable_detection::skeleton;
 
@@ -344,17 +344,20 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     }
 }
 
+/// What [`verify_nothing`] checks against: `hash_password("not a password of anyone",
+/// [0; 16])`, written out so that the first check after a start costs no more than the
+/// next (a test keeps it in step with [`HASH_PARAMS`]).
+const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$AAAAAAAAAAAAAAAAAAAAAA$cUhoXU1WKEkQSLPdZIo7TeCw1hHGreKZP6Xj9pGrrJI";
+
 /// Spends the time of a verification when there is no account, so that a login's
 /// timing does not tell whether a name is registered.
 pub fn verify_nothing(password: &str) {
-    static DUMMY: OnceLock<String> = OnceLock::new();
-    let phc = DUMMY.get_or_init(|| hash_password("not a password of anyone", [0; 16]));
-    let _ = verify_password(password, phc);
+    let _ = verify_password(password, DUMMY_PHC);
 }
 
 /// An opaque session token: 256 random bits (drawn by the caller), hex. Only its digest
 /// is stored.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Eq)]
 pub struct Token(String);
 
 impl Token {
@@ -364,6 +367,13 @@ impl Token {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Tokens compare in constant time.
+impl PartialEq for Token {
+    fn eq(&self, other: &Token) -> bool {
+        secret_eq(self.0.as_bytes(), other.0.as_bytes())
     }
 }
 
@@ -377,6 +387,12 @@ impl fmt::Debug for Token {
 /// What the store keeps of a token: its SHA-256.
 pub fn token_digest(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
+}
+
+/// Whether two secrets (tokens, passwords, digests) are equal, in a time that depends
+/// on their lengths only, not on where they first differ.
+pub fn secret_eq(a: &[u8], b: &[u8]) -> bool {
+    a.ct_eq(b).into()
 }
 
 #[cfg(test)]
@@ -456,6 +472,24 @@ mod tests {
             check_password(&"x".repeat(257)),
             Err(FieldError::LongPassword)
         );
+    }
+
+    #[test]
+    fn the_dummy_hash_costs_what_a_real_one_does() {
+        assert_eq!(
+            DUMMY_PHC,
+            hash_password("not a password of anyone", [0; 16]),
+            "regenerate DUMMY_PHC with the current parameters"
+        );
+        assert!(!verify_password("not a password", DUMMY_PHC));
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(secret_eq(b"abc", b"abc"));
+        assert!(!secret_eq(b"abc", b"abd"));
+        assert!(!secret_eq(b"abc", b"abcd"));
+        assert!(!secret_eq(b"", b"a"));
     }
 
     #[test]

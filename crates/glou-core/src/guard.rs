@@ -38,7 +38,9 @@ impl Challenges {
     /// a wrong one leaves it pending (a spoofer cannot cancel a real server's).
     pub fn answer(&mut self, addr: SocketAddr, challenge: &str) -> bool {
         match self.pending.get(&addr) {
-            Some((expected, _)) if expected == challenge => {
+            Some((expected, _))
+                if crate::account::secret_eq(expected.as_bytes(), challenge.as_bytes()) =>
+            {
                 self.pending.remove(&addr);
                 true
             }

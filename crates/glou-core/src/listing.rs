@@ -29,9 +29,15 @@ impl FromStr for EntryId {
 }
 
 /// Digest of the secret that lets an announcer update or withdraw its entry. The core
-/// only compares digests; the secret itself never reaches it.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// only compares digests, in constant time; the secret itself never reaches it.
+#[derive(Clone, Copy, Eq)]
 pub struct SecretDigest(pub [u8; 32]);
+
+impl PartialEq for SecretDigest {
+    fn eq(&self, other: &SecretDigest) -> bool {
+        crate::account::secret_eq(&self.0, &other.0)
+    }
+}
 
 impl fmt::Debug for SecretDigest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

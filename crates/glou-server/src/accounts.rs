@@ -346,3 +346,77 @@ impl Accounts {
         (self.clock)()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    async fn failed_login(accounts: &Accounts, name: &str, from: IpAddr) -> Duration {
+        let start = Instant::now();
+        let result = accounts.login(name, "wrong password", from).await;
+        let took = start.elapsed();
+        assert!(
+            matches!(result, Err(AccountError::BadCredentials)),
+            "{name}: {result:?}"
+        );
+        took
+    }
+
+    fn median<T: PartialOrd + Copy>(mut values: Vec<T>) -> T {
+        values.sort_by(|a, b| a.partial_cmp(b).expect("no NaN"));
+        values[values.len() / 2]
+    }
+
+    /// A login's timing does not tell whether a name is registered: an unknown name
+    /// costs the argon2 work of a wrong password. Attempts come in pairs, one of each
+    /// back to back (in both orders), and the median of the pairs' ratios is checked,
+    /// so that a machine whose load changes slows both sides of a pair alike.
+    #[tokio::test]
+    async fn unknown_names_take_as_long_as_wrong_passwords() {
+        let config = AccountsConfig {
+            session_ttl: Duration::from_secs(3600),
+            guest_session_ttl: Duration::from_secs(3600),
+            // Every attempt fails: no limit may refuse one before its password is checked.
+            login_failures_per_name: 1e6,
+            login_failures_per_address: 1e6,
+            registrations_per_address: 1e6,
+            avatar_max_bytes: 1 << 20,
+        };
+        let store = Store::open_memory().await.unwrap();
+        let clock = crate::config::system_clock();
+        let accounts = Accounts::new(store, config, clock, Vec::new());
+        let from = IpAddr::from([192, 0, 2, 1]);
+        accounts
+            .register("alice", "the right one", None, Perms::REGISTERED, from)
+            .await
+            .unwrap();
+        // Warm up both paths (the store's statements, the blocking pool).
+        failed_login(&accounts, "alice", from).await;
+        failed_login(&accounts, "nobody-here", from).await;
+
+        let (mut known, mut unknown, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..20 {
+            let (k, u) = if i % 2 == 0 {
+                let k = failed_login(&accounts, "alice", from).await;
+                (k, failed_login(&accounts, "nobody-here", from).await)
+            } else {
+                let u = failed_login(&accounts, "nobody-here", from).await;
+                (failed_login(&accounts, "alice", from).await, u)
+            };
+            known.push(k);
+            unknown.push(u);
+            ratios.push(u.as_secs_f64() / k.as_secs_f64());
+        }
+        let (known, unknown, ratio) = (median(known), median(unknown), median(ratios));
+        eprintln!(
+            "median failed login: wrong password {known:?}, unknown name {unknown:?}; \
+             median ratio unknown/wrong {ratio:.2}"
+        );
+        assert!(
+            (0.5..=2.0).contains(&ratio),
+            "an unknown name takes {unknown:?}, a wrong password {known:?} (ratio {ratio:.2})"
+        );
+    }
+}

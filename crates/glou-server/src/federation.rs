@@ -20,6 +20,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use glou_core::account::secret_eq;
 use glou_core::{Entry, EntryId, Event, EventKind, Listing, Merged, Source, Timestamp};
 use glou_proto::federation::{MAX_LINE, Message, Welcome};
 use glou_proto::ggzmeta::{Authorization, Federate, Reply, Status, authorize};
@@ -273,10 +274,11 @@ impl Federation {
         let Some(community) = self.config.community.clone() else {
             return refuse(&mut wr, peer, "this server does not federate").await;
         };
-        let known = self
-            .authorizations
-            .iter()
-            .any(|a| a.username == request.username && a.password == request.password && a.update);
+        let known = self.authorizations.iter().any(|a| {
+            a.username == request.username
+                && secret_eq(a.password.as_bytes(), request.password.as_bytes())
+                && a.update
+        });
         if !known || request.community != request.username || request.community == community {
             return refuse(&mut wr, peer, "unknown community or wrong credentials").await;
         }

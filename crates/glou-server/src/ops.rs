@@ -185,7 +185,7 @@ impl Ops {
         let digest = glou_core::account::token_digest(token);
         self.admin_token
             .lock()
-            .is_some_and(|expected| constant_time_eq(&expected, &digest))
+            .is_some_and(|expected| glou_core::account::secret_eq(&expected, &digest))
     }
 
     /// Reads the configuration again and applies it (see [`Ops::apply`]).
@@ -581,10 +581,6 @@ impl Ops {
 
 /// The file in the data directory that holds the local admin token.
 pub const ADMIN_TOKEN_FILE: &str = "admin.token";
-
-fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
 
 /// Runs the housekeeping every `housekeeping.interval` until `stop`.
 pub async fn housekeeping_loop(ops: Arc<Ops>, mut stop: watch::Receiver<bool>) {

@@ -9,13 +9,23 @@ use crate::row::Get;
 use crate::{Refusal, Store, StoreError, with_pool};
 
 /// An account to create.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewAccount<'a> {
     pub name: &'a str,
     /// A PHC string from `glou_core::account::hash_password`.
     pub password_hash: String,
     pub email: Option<&'a str>,
     pub perms: Perms,
+}
+
+/// Kept out of logs, as [`Account`]'s: the hash is not a secret to throw around.
+impl std::fmt::Debug for NewAccount<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewAccount")
+            .field("name", &self.name)
+            .field("perms", &self.perms)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A registered player.

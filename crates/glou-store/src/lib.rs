@@ -43,7 +43,8 @@ pub enum StoreError {
         path: String,
         source: std::io::Error,
     },
-    #[error("the store URL is not sqlite://… or postgres://…: {0}")]
+    /// Only the URL's scheme: the rest may hold a password.
+    #[error("the store URL is not sqlite://… or postgres://… (its scheme is {0:?})")]
     Url(String),
     /// The request breaks a rule of the data; nothing was written.
     #[error(transparent)]
@@ -174,7 +175,8 @@ impl Store {
         } else if let Some(path) = url.strip_prefix("sqlite://") {
             Self::open_sqlite_file(Path::new(path)).await
         } else {
-            Err(StoreError::Url(url.to_owned()))
+            let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
+            Err(StoreError::Url(scheme.chars().take(32).collect()))
         }
     }
 
@@ -277,7 +279,15 @@ fn split_schema(url: &str) -> (String, Option<String>) {
 
 #[cfg(test)]
 mod url_tests {
-    use super::split_schema;
+    use super::{Store, split_schema};
+
+    #[tokio::test]
+    async fn a_refused_url_is_not_echoed() {
+        for url in ["postgress://u:hunter2@h/db", "u:hunter2@h/db"] {
+            let e = Store::open_url(url).await.unwrap_err().to_string();
+            assert!(!e.contains("hunter2"), "{e}");
+        }
+    }
 
     #[test]
     fn the_schema_parameter_is_taken_out() {

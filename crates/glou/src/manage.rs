@@ -14,7 +14,7 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-#[derive(Args, Debug)]
+#[derive(Args)]
 pub struct AdminArgs {
     /// The server's HTTP listener.
     #[arg(
@@ -42,6 +42,19 @@ pub struct AdminArgs {
     json: bool,
     #[command(subcommand)]
     command: AdminCommand,
+}
+
+/// The token is kept out of every output.
+impl std::fmt::Debug for AdminArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminArgs")
+            .field("url", &self.url)
+            .field("token", &self.token.as_ref().map(|_| "…"))
+            .field("data_dir", &self.data_dir)
+            .field("json", &self.json)
+            .field("command", &self.command)
+            .finish()
+    }
 }
 
 #[derive(Subcommand, Debug)]

@@ -3,6 +3,8 @@
 //! that say what was expected; and [`authorize`], the original's rule for updates.
 //! Turning this into Glou's own configuration is the listener's business.
 
+use subtle::ConstantTimeEq;
+
 use super::xml::{self, Element, Limits};
 use super::{Entry, Status};
 
@@ -246,7 +248,8 @@ fn attrs<'a, const N: usize>(
 ///
 /// One deliberate difference: the original's loop overwrites the requested realm
 /// with `*` once it meets any `realm="*"` authorization, so a wildcard entry for
-/// another user shadows later class-specific ones. Glou checks each entry on its own.
+/// another user shadows later class-specific ones. Glou checks each entry on its own,
+/// and compares passwords in constant time.
 pub fn authorize(
     authorizations: &[Authorization],
     username: &str,
@@ -257,7 +260,7 @@ pub fn authorize(
     let allowed = |right: fn(&Authorization) -> bool| {
         authorizations.iter().any(|a| {
             a.username == username
-                && a.password == password
+                && bool::from(a.password.as_bytes().ct_eq(password.as_bytes()))
                 && (a.realm == "*" || a.realm == class)
                 && right(a)
         })

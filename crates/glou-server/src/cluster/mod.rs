@@ -42,17 +42,50 @@ use tracing::{debug, info, warn};
 use crate::hub::Hub;
 
 /// `[cluster]`, validated.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ClusterConfig {
-    /// The NATS server, `nats://HOST:PORT`.
+    /// The NATS server, `nats://HOST:PORT` (it may hold credentials:
+    /// `nats://USER:PASSWORD@HOST:PORT` or `nats://TOKEN@HOST:PORT`).
     pub url: String,
     /// The community's name: nodes with the same name (on the same NATS) share one
     /// listing. Letters, digits, `-` and `_`.
     pub name: String,
 }
 
+/// The URL's credentials are kept out of logs.
+impl std::fmt::Debug for ClusterConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterConfig")
+            .field("url", &redact_url(&self.url))
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+/// A URL, or a comma-separated list of them, fit for logs: the user information
+/// (a user and password, or a token: whatever comes before an `@` in the authority)
+/// becomes `***`.
+pub fn redact_url(url: &str) -> String {
+    url.split(',')
+        .map(|one| {
+            let (scheme, rest) = match one.split_once("://") {
+                Some((scheme, rest)) => (&one[..scheme.len() + 3], rest),
+                None => ("", one),
+            };
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(end);
+            match authority.rsplit_once('@') {
+                Some((_, host)) => format!("{scheme}***@{host}{path}"),
+                None => one.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
+    /// `url` without its credentials ([`redact_url`]).
     #[error("connecting to NATS at {url}: {source}")]
     Connect {
         url: String,
@@ -121,7 +154,7 @@ impl Cluster {
             .connect(&config.url)
             .await
             .map_err(|source| ClusterError::Connect {
-                url: config.url.clone(),
+                url: redact_url(&config.url),
                 source,
             })?;
         let js = jetstream::new(client.clone());
@@ -138,7 +171,7 @@ impl Cluster {
         .await?;
         let nodes = bucket(&js, nodes_config(&config.name)).await?;
         let node = format!("{:016x}", rand::random::<u64>());
-        info!(%node, community = %config.name, url = %config.url, "joined the cluster");
+        info!(%node, community = %config.name, url = %redact_url(&config.url), "joined the cluster");
         Ok(Arc::new(Self {
             node,
             community: config.name.clone(),
@@ -591,6 +624,25 @@ fn digest_of_hex(hex: &str) -> Option<[u8; 32]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_in_urls_are_not_shown() {
+        for (url, shown) in [
+            ("nats://127.0.0.1:4222", "nats://127.0.0.1:4222"),
+            ("nats://u:hunter2@h:4222", "nats://***@h:4222"),
+            ("nats://s3cr3t@h:4222", "nats://***@h:4222"),
+            ("tls://u:p@a:1,nats://b:2", "tls://***@a:1,nats://b:2"),
+            ("postgres://u:pw@h/db?x=@", "postgres://***@h/db?x=@"),
+            ("u:pw@h", "***@h"),
+        ] {
+            assert_eq!(redact_url(url), shown);
+        }
+        let c = ClusterConfig {
+            url: "nats://u:hunter2@h:4222".into(),
+            name: "glou".into(),
+        };
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
 
     #[test]
     fn keys_are_valid_bucket_keys_and_distinct() {

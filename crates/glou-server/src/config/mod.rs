@@ -212,7 +212,8 @@ impl RawCluster {
         };
         if !(url.starts_with("nats://") || url.starts_with("tls://")) {
             return Err(ConfigError(format!(
-                "cluster.url: expected nats://HOST:PORT, got {url:?}"
+                "cluster.url: expected nats://HOST:PORT, got {:?}",
+                crate::cluster::redact_url(&url)
             )));
         }
         if !store.is_some_and(|s| s.starts_with("postgres://") || s.starts_with("postgresql://")) {
@@ -594,9 +595,21 @@ pub const DEFAULT_TW07MASTER: &str = "127.0.0.1:8283";
 pub const DEFAULT_WZLOBBY: &str = "127.0.0.1:9990";
 
 impl RawConfig {
-    /// Parses a TOML document.
+    /// Parses a TOML document. An error says where it is, without quoting the line as
+    /// toml does: the line may hold a password.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError(e.to_string()))
+        toml::from_str(text).map_err(|e: toml::de::Error| {
+            let at = e.span().map_or_else(String::new, |span| {
+                let before = text.get(..span.start).unwrap_or(text);
+                let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+                format!(
+                    "line {}, column {}: ",
+                    before.matches('\n').count() + 1,
+                    before[line_start..].chars().count() + 1
+                )
+            });
+            ConfigError(format!("{at}{}", e.message()))
+        })
     }
 
     /// Checks every value and fills in defaults.
@@ -986,6 +999,17 @@ mod tests {
             Err(e) => e.to_string(),
         };
         assert!(err("htpp = 1").contains("unknown field `htpp`"));
+        // toml quotes the line in error; the message must not, lest it be a password.
+        let e = err(
+            "[federation]\ncommunity = \"a\"\n[[federation.peers]]\nurl = \"h:1\"\npasword = \"hunter2\"",
+        );
+        assert!(
+            e.starts_with("line 5, column 1: unknown field `pasword`"),
+            "{e}"
+        );
+        assert!(!e.contains("hunter2"), "{e}");
+        let e = err("[[lobby.metaservers]]\npassword = \"hunter2");
+        assert!(!e.contains("hunter2"), "{e}");
         assert!(err("[listen]\nhttp = \"localhost\"").contains("listen.http: expected an IP:port"));
         assert!(err("[registry]\nmax_entries = 0").contains("registry.max_entries"));
         assert!(err("[registry.timeouts]\nquake = 3").contains("unknown source \"quake\""));

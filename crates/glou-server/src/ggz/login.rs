@@ -18,7 +18,6 @@ use crate::accounts::AccountError;
 use crate::lobby::{LobbyService, Out, Proto};
 
 /// A player logged in over GGZ.
-#[derive(Debug)]
 pub struct LoggedIn {
     pub id: PlayerId,
     pub name: String,
@@ -28,6 +27,17 @@ pub struct LoggedIn {
     pub token: Option<String>,
     /// A `first` login's password, returned to the client.
     pub new_password: Option<String>,
+}
+
+/// The session token and the new password are kept out of logs.
+impl std::fmt::Debug for LoggedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoggedIn")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
 }
 
 fn refused(first: bool, code: ResultCode) -> ServerMessage {

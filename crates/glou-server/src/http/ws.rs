@@ -40,8 +40,9 @@ use crate::metrics::ReasonLabels;
 const MAX_MESSAGE: usize = 64 * 1024;
 const KEEPALIVE: Duration = Duration::from_secs(30);
 
-/// `?token=` of the WebSocket upgrade (browsers cannot set headers on it).
-#[derive(Debug, Default, serde::Deserialize)]
+/// `?token=` of the WebSocket upgrade (browsers cannot set headers on it). No `Debug`:
+/// the token stays out of logs.
+#[derive(Default, serde::Deserialize)]
 pub struct WsParams {
     token: Option<String>,
 }
