@@ -48,11 +48,15 @@ impl Default for Limits {
     }
 }
 
-/// The gates of the running TCP listeners and their TLS: what a reload updates.
-#[derive(Clone, Debug, Default)]
+/// What a reload updates in the running listeners: the TCP listeners' gates, their
+/// TLS certificate, and the game masters' settings (rates, game names, MOTD).
+#[derive(Debug)]
 pub struct Front {
     pub gates: Vec<Arc<Gate>>,
     pub tls: Option<crate::tls::Tls>,
+    pub q3: tokio::sync::watch::Sender<crate::q3master::Q3Config>,
+    pub tw07: tokio::sync::watch::Sender<crate::tw07master::Tw07Config>,
+    pub wz: tokio::sync::watch::Sender<crate::wzlobby::WzConfig>,
 }
 
 /// Why a connection was turned away.

@@ -234,6 +234,10 @@ pub async fn run(
             .cloned()
             .expect("a gate per open listener")
     };
+    // The game masters' settings, which a reload may change.
+    let (q3_settings, q3_rx) = watch::channel(config.q3.clone());
+    let (tw07_settings, tw07_rx) = watch::channel(config.tw07.clone());
+    let (wz_settings, wz_rx) = watch::channel(config.wz.clone());
     let ops = ops::Ops::new(
         config.clone(),
         &hooks,
@@ -244,6 +248,9 @@ pub async fn run(
         gate::Front {
             gates: gates.clone(),
             tls: tls.clone(),
+            q3: q3_settings,
+            tw07: tw07_settings,
+            wz: wz_settings,
         },
     );
     match ops.write_admin_token(&config.data_dir) {
@@ -288,7 +295,7 @@ pub async fn run(
         Some(socket) => Some(spawn_udp("q3master", socket, {
             let (hub, q3, allow_private, stop) = (
                 hub.clone(),
-                config.q3.clone(),
+                q3_rx,
                 config.allow_private,
                 front_stopped.clone(),
             );
@@ -325,7 +332,7 @@ pub async fn run(
             master,
             checker,
             hub.clone(),
-            config.tw07.clone(),
+            tw07_rx,
             config.allow_private,
             front_stopped.clone(),
         ))
@@ -335,7 +342,7 @@ pub async fn run(
             listener,
             gate_of("wzlobby"),
             hub.clone(),
-            config.wz.clone(),
+            wz_rx,
             config.allow_private,
             front_stopped.clone(),
         ))

@@ -290,6 +290,22 @@ impl Ops {
             }
             running.tls = next.tls.clone();
         }
+        let dbg = |v: &dyn std::fmt::Debug| format!("{v:?}");
+        if dbg(&running.q3) != dbg(&next.q3) {
+            self.front.q3.send_replace(next.q3.clone());
+            running.q3 = next.q3.clone();
+            report.applied.push("q3master settings changed".into());
+        }
+        if dbg(&running.tw07) != dbg(&next.tw07) {
+            self.front.tw07.send_replace(next.tw07.clone());
+            running.tw07 = next.tw07.clone();
+            report.applied.push("tw07master rates changed".into());
+        }
+        if dbg(&running.wz) != dbg(&next.wz) {
+            self.front.wz.send_replace(next.wz.clone());
+            running.wz = next.wz.clone();
+            report.applied.push("wzlobby settings changed".into());
+        }
         if running.housekeeping != next.housekeeping {
             running.housekeeping = next.housekeeping.clone();
             report.applied.push("housekeeping changed".into());
@@ -624,9 +640,6 @@ fn restart_needed(running: &Config, next: &Config) -> Vec<String> {
     );
     check("allow_private", running.allow_private == next.allow_private);
     check("api", dbg(&running.api) == dbg(&next.api));
-    check("q3master", dbg(&running.q3) == dbg(&next.q3));
-    check("tw07master", dbg(&running.tw07) == dbg(&next.tw07));
-    check("wzlobby", dbg(&running.wz) == dbg(&next.wz));
     check("ggzmeta", dbg(&running.meta) == dbg(&next.meta));
     check(
         "federation",

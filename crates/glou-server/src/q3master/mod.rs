@@ -100,10 +100,11 @@ struct Master {
 pub async fn serve(
     socket: UdpSocket,
     hub: Arc<Hub>,
-    config: Q3Config,
+    mut settings: watch::Receiver<Q3Config>,
     allow_private: bool,
     mut stop: watch::Receiver<bool>,
 ) {
+    let config = settings.borrow_and_update().clone();
     let socket = Arc::new(socket);
     let mut m = Master {
         hub,
@@ -140,12 +141,24 @@ pub async fn serve(
                 m.sweep(ticks.is_multiple_of(240));
                 m.poll_status().await;
             }
+            Ok(()) = settings.changed() => m.reconfigure(settings.borrow_and_update().clone()),
             _ = stop.changed() => return,
         }
     }
 }
 
 impl Master {
+    /// New settings from a reload: rates apply to the next datagram (buckets keep
+    /// their tokens), game names to the next list.
+    fn reconfigure(&mut self, config: Q3Config) {
+        self.heartbeats
+            .set_rate(config.heartbeat_rate, config.heartbeat_rate * 4.0);
+        self.responses
+            .set_rate(config.response_rate, config.response_rate * 4.0);
+        self.lists.clear();
+        self.config = config;
+    }
+
     /// Where to send to `addr`: peers are known by their canonical address (IPv4 as
     /// IPv4), but a dual-stack IPv6 socket reaches IPv4 peers at `::ffff:a.b.c.d`.
     fn wire(&self, addr: SocketAddr) -> SocketAddr {

@@ -110,10 +110,11 @@ pub async fn serve(
     master: UdpSocket,
     checker: UdpSocket,
     hub: Arc<Hub>,
-    config: Tw07Config,
+    mut settings: watch::Receiver<Tw07Config>,
     allow_private: bool,
     mut stop: watch::Receiver<bool>,
 ) {
+    let config = settings.borrow_and_update().clone();
     if let (Ok(addr), Ok(checker)) = (master.local_addr(), checker.local_addr()) {
         info!(listener = "tw07master", %addr, %checker, "listening");
     }
@@ -159,6 +160,12 @@ pub async fn serve(
                 if ticks.is_multiple_of(240) {
                     m.housekeeping();
                 }
+            }
+            Ok(()) = settings.changed() => {
+                // A reload: the new rates apply to the next datagram.
+                let c = settings.borrow_and_update().clone();
+                m.heartbeats.set_rate(c.heartbeat_rate, c.heartbeat_rate * 4.0);
+                m.responses.set_rate(c.response_rate, c.response_rate * 4.0);
             }
             _ = stop.changed() => return,
         }

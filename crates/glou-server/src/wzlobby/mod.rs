@@ -50,7 +50,8 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 struct Lobby {
     hub: Arc<Hub>,
-    config: WzConfig,
+    /// Changed by a reload: the MOTD of the next answer, the timeout of the next read.
+    config: watch::Receiver<WzConfig>,
     allow_private: bool,
     /// The next game id; ids are unique for the process.
     next_id: AtomicU32,
@@ -74,7 +75,7 @@ pub async fn serve(
     listener: TcpListener,
     gate: Arc<Gate>,
     hub: Arc<Hub>,
-    config: WzConfig,
+    config: watch::Receiver<WzConfig>,
     allow_private: bool,
     stop: watch::Receiver<bool>,
 ) {
@@ -157,7 +158,7 @@ impl Session<'_> {
             let room = wzlobby::MAX_COMMAND_LEN.saturating_sub(buf.len()).max(1);
             let want = room.min(chunk.len());
             tokio::select! {
-                read = tokio::time::timeout(self.lobby.config.idle_timeout, stream.read(&mut chunk[..want])) => {
+                read = tokio::time::timeout(self.lobby.config.borrow().idle_timeout, stream.read(&mut chunk[..want])) => {
                     let n = match read {
                         Ok(read) => read?,
                         Err(_) => {
@@ -185,7 +186,7 @@ impl Session<'_> {
                 Ok(true)
             }
             Command::AddGame(game) => {
-                let motd = self.lobby.config.motd.clone();
+                let motd = self.lobby.config.borrow().motd.clone();
                 self.list(game, stream, motd).await
             }
             // An update says nothing new to the host: an empty message.
@@ -295,7 +296,7 @@ impl Session<'_> {
             .iter()
             .filter_map(|e| translate::game_struct(&e.listing))
             .collect();
-        ListReply::new(games, Status::ok(self.lobby.config.motd.clone()))
+        ListReply::new(games, Status::ok(self.lobby.config.borrow().motd.clone()))
     }
 
     fn dropped(&self, reason: &'static str) {

@@ -225,3 +225,23 @@ async fn one_address_holds_at_most_its_share_of_connections() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_reload_changes_the_motd_without_a_restart() {
+    let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
+    let config = |motd: &str| format!("[wzlobby]\nmotd = \"{motd}\"\n");
+    std::fs::write(dir.path().join("glou.toml"), config("Before the reload")).unwrap();
+    let (reload, reloads) = tokio::sync::mpsc::channel(1);
+    let hooks = glou_server::ops::Hooks {
+        reloads: Some(reloads),
+        ..Default::default()
+    };
+    let s = TestServer::start_from_file(dir.clone(), hooks).await;
+    assert_eq!(client_list(&s).await.status.message, "Before the reload");
+    std::fs::write(dir.path().join("glou.toml"), config("After the reload")).unwrap();
+    reload.send(()).await.unwrap();
+    eventually("lists carry the new MOTD", async || {
+        client_list(&s).await.status.message == "After the reload"
+    })
+    .await;
+}
