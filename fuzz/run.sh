@@ -5,6 +5,10 @@
 #
 #   fuzz/run.sh 600            # every target, ten minutes each
 #   fuzz/run.sh 30 ggz native  # two targets, half a minute each
+#
+# Targets are built optimised with debug assertions and overflow checks (`-O -a`), and
+# start from their corpus (fuzz/corpus/TARGET, kept between runs) plus the inputs kept
+# in fuzz/regressions/TARGET; inputs are at most 4 KiB (libFuzzer's default).
 set -u
 cd "$(dirname "$0")"
 seconds=${1:-60}
@@ -15,12 +19,15 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 jobs=${JOBS:-2}
 export RUSTC_BOOTSTRAP=1
-cargo fuzz build -O || exit 1
+cargo fuzz build -O -a || exit 1
 logs=$(mktemp -d)
 run() {
     local t=$1
-    cargo fuzz run -O "$t" -- -max_total_time="$seconds" -print_final_stats=1 \
-        >"$logs/$t.log" 2>&1
+    local corpora=("corpus/$t")
+    mkdir -p "corpus/$t"
+    [ -d "regressions/$t" ] && corpora+=("regressions/$t")
+    cargo fuzz run -O -a "$t" "${corpora[@]}" -- -max_total_time="$seconds" -max_len=4096 \
+        -print_final_stats=1 >"$logs/$t.log" 2>&1
     local status=$?
     local runs
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$logs/$t.log" | grep -o '[0-9]*$')

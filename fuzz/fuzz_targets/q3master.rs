@@ -1,17 +1,9 @@
-//! Fuzzes the Quake 3 master decoder: any datagram decodes or fails cleanly, and a
-//! decoded list response re-encodes to the same addresses.
+//! The `q3master` fuzz target: the checks of `fuzz/checks/q3master.rs`. The test
+//! `fuzz_regressions::q3master` of glou-proto runs them on every file of
+//! `fuzz/regressions/q3master/`.
 #![no_main]
 
-use glou_proto::q3master;
-use libfuzzer_sys::fuzz_target;
+#[path = "../checks/q3master.rs"]
+mod check;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = q3master::decode(data);
-    if let Some(servers) = q3master::parse_servers_response(data) {
-        let back: Vec<_> = q3master::servers_response(true, &servers)
-            .iter()
-            .flat_map(|d| q3master::parse_servers_response(d).expect("our own encoding parses"))
-            .collect();
-        assert_eq!(back, servers);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| check::run(data));

@@ -69,18 +69,15 @@ impl Lobby {
             (_, TableStatus::Done) => self.end_table(room, id, LeaveReason::GameOver),
             (_, TableStatus::Created) => {}
             (TableStatus::Created, _) => {
-                let (who, seat) = table.launcher.expect("created tables have one");
-                let here = self
-                    .members
-                    .get(&who)
-                    .is_some_and(|m| m.room == Some(room) && m.place.is_none());
-                if here {
+                let (who, kept) = table.launcher.expect("created tables have one");
+                if let Some(seat) = self.launcher_seat(who, room, id, kept) {
                     let table = self.module_table(room, id, serial).expect("found above");
                     table.launcher = None;
                     table.status = status;
                     self.announce(who, room, id, seat);
                 } else {
-                    // The launcher went elsewhere meanwhile: the table goes unseen.
+                    // The launcher went elsewhere meanwhile, or has no seat left: the
+                    // table goes unseen.
                     self.end_table(room, id, LeaveReason::GameOver);
                 }
             }
@@ -91,6 +88,29 @@ impl Lobby {
                 self.status_changed(room, id, status, seats);
             }
         }
+    }
+
+    /// The seat the launcher of a module's table takes once it waits: the one kept for
+    /// them, or another free one if the program (or the owner's edits) took it away
+    /// meanwhile (fewer seats, a bot there). `None` when no seat is left for them, or
+    /// they are no longer in the room or are at another table.
+    fn launcher_seat(
+        &self,
+        who: PlayerId,
+        room: RoomId,
+        id: TableId,
+        kept: usize,
+    ) -> Option<usize> {
+        let m = self
+            .members
+            .get(&who)
+            .filter(|m| m.room == Some(room) && m.place.is_none())?;
+        let table = self.rooms.get(room as usize)?.tables.get(&id)?;
+        let kept = u32::try_from(kept).ok();
+        table
+            .free_seat(&m.name, kept)
+            .or_else(|_| table.free_seat(&m.name, None))
+            .ok()
     }
 
     /// The game program failed (it would not start, died, hung or spoke nonsense): the

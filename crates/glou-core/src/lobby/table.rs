@@ -175,7 +175,7 @@ impl Table {
 
     /// The seat `who` (named `name`) would take: the one asked for, else one reserved
     /// for them, else the first open one.
-    fn free_seat(&self, name: &str, asked: Option<u32>) -> Result<usize, LobbyError> {
+    pub(super) fn free_seat(&self, name: &str, asked: Option<u32>) -> Result<usize, LobbyError> {
         let takes = |s: &Seat| {
             s.kind == SeatKind::Open
                 || (s.kind == SeatKind::Reserved
