@@ -93,10 +93,16 @@ pub async fn update(
         other => decode_body(other)?,
     };
     let now = app.hub.now();
-    let entry = app
-        .hub
-        .mutate(|reg| reg.update(id, &secret, convert::patch(req), now))?;
-    saved(&app).await?;
+    let (before, entry) = app.hub.mutate(|reg| {
+        let before = reg.get(id).map(|e| e.revision);
+        reg.update(id, &secret, convert::patch(req), now)
+            .map(|entry| (before, entry))
+    })?;
+    // A heartbeat that changed something answers once it is saved; a plain one only
+    // extends the lease, which the next heartbeat extends again, and does not wait.
+    if before != Some(entry.revision) {
+        saved(&app).await?;
+    }
     Ok(json_bytes(
         StatusCode::OK,
         app.hub.render.json(&entry).as_bytes().to_vec(),

@@ -34,8 +34,8 @@ pub(crate) struct WzArgs {
     /// TCP address of the lobby under test; IPv4 loopback only (127.0.0.0/8)
     ///
     /// The lobby must accept games from loopback hosts. Glou: `glou serve
-    /// --allow-private`. Glou also admits at most 64 connections at once from one
-    /// address (`[wzlobby]` `max_connections_per_address`) and lists at most
+    /// --allow-private`. Glou also admits at most 128 connections at once from one
+    /// address (`[limits]` `max_connections_per_address`) and lists at most
     /// `[registry]` `max_per_address` games from one (256 by default): keep `--hosts` /
     /// `--addresses` and `--queries-concurrency` within those.
     #[arg(long, default_value = "127.0.0.1:9990")]
