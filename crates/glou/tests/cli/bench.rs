@@ -27,7 +27,14 @@ const BENCH_LIMITS: &str = "[limits]\nmax_connections_per_address = 1000000\n\
 fn bench_tables(extra: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let ggz = format!("127.0.0.1:{}", free_port());
-    let (server, _) = start_serve(dir.path(), &["--ggz", &ggz, "--q3master", "off"]);
+    // Every table opens a game channel: a connection a launch.
+    let config = dir.path().join("glou.toml");
+    std::fs::write(&config, BENCH_LIMITS).unwrap();
+    let config = config.to_str().unwrap();
+    let (server, _) = start_serve(
+        dir.path(),
+        &["--config", config, "--ggz", &ggz, "--q3master", "off"],
+    );
     let pid = server.id().to_string();
     let out: Output = glou()
         .args(["bench", "tables", "--target", &ggz, "--server-pid", &pid])
