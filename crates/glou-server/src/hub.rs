@@ -154,10 +154,15 @@ impl Hub {
             .is_ok_and(|r| r.is_ok())
     }
 
-    /// For the persist loop: the change count to report once what `take` took is
-    /// written. Marks this hub as persisted.
-    pub(crate) fn take_unsaved<R>(&self, take: impl FnOnce(&mut Registry) -> R) -> (u64, R) {
+    /// Marks this hub's listings as written to a store by a persist loop, so that
+    /// [`Hub::saved`] waits for it. Called before the listeners answer.
+    pub(crate) fn persist_to_store(&self) {
         self.persisted.store(true, Ordering::Release);
+    }
+
+    /// For the persist loop: the change count to report once what `take` took is
+    /// written.
+    pub(crate) fn take_unsaved<R>(&self, take: impl FnOnce(&mut Registry) -> R) -> (u64, R) {
         // Under the lock, so that the count and what is taken agree (taking publishes
         // no event and is not a change).
         let mut reg = self.registry.write();

@@ -157,6 +157,8 @@ pub async fn run(
         }
         None => {
             let stored = store.load_listings(now).await?;
+            // Before any listener answers: an acknowledged change waits for its write.
+            hub.persist_to_store();
             let restored = hub.mutate(|reg| reg.restore(stored, now));
             hub.read(|reg| hub.meta.rebuild(reg));
             info!(restored, "listings loaded");
