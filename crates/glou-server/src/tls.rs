@@ -202,11 +202,11 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
 
     /// A self-signed certificate for `localhost` and its key, as PEM files in `dir`.
-    pub(crate) fn write_pair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
+    fn write_pair(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
         let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
         let (c, k) = (
             dir.join(format!("{name}.crt")),

@@ -58,102 +58,57 @@ async fn sigkill_under_heavy_writes_loses_nothing_acknowledged() {
         .unwrap();
     let token = login["token"].as_str().unwrap().to_string();
 
-    // Four reporters post as fast as they can until the server dies under them.
+    // Four reporters, two announcers and two registrars post as fast as they can
+    // until the server dies under them.
     let mut reporters = Vec::new();
     for r in 0..4 {
-        let (http, url, token) = (http.clone(), url.clone(), token.clone());
-        reporters.push(tokio::spawn(async move {
-            let mut acknowledged = Vec::new();
-            for i in 0usize.. {
-                let (a, b) = ((r + i) % PLAYERS, (r + 3 * i + 1) % PLAYERS);
-                if a == b {
-                    continue;
-                }
-                let body = json!({"players": [
+        let body = move |i: usize| {
+            let (a, b) = ((r + i) % PLAYERS, (r + 3 * i + 1) % PLAYERS);
+            (a != b).then(|| {
+                json!({"players": [
                     {"name": format!("p{a}"), "result": "win", "score": i},
                     {"name": format!("p{b}"), "result": "loss"},
-                ]});
-                let sent = http
-                    .post(format!("{url}/api/v1/games/tictactoe/matches"))
-                    .bearer_auth(&token)
-                    .json(&body)
-                    .send()
-                    .await;
-                match sent {
-                    Ok(r) if r.status() == 201 => {
-                        let m: Value = r.json().await.unwrap_or(Value::Null);
-                        if let Some(id) = m["id"].as_i64() {
-                            acknowledged.push(id);
-                        }
-                    }
-                    Ok(r) => panic!("report refused: {}", r.status()),
-                    Err(_) => return acknowledged,
-                }
-            }
-            acknowledged
-        }));
+                ]})
+            })
+        };
+        let path = "/api/v1/games/tictactoe/matches";
+        reporters.push(post_until_killed(&http, &url, Some(&token), path, body));
     }
-    // Two announcers list servers, two registrars open accounts, as fast as they can.
     let mut announcers = Vec::new();
-    for a in 0..2u16 {
-        let (http, url) = (http.clone(), url.clone());
-        announcers.push(tokio::spawn(async move {
-            let mut acknowledged = Vec::new();
-            for i in 0u16.. {
-                let port = 10_000 + a * 20_000 + i;
-                let body = json!({"game": "crashtest", "address": format!("127.0.0.1:{port}"),
-                                  "name": format!("server {port}")});
-                match http
-                    .post(format!("{url}/api/v1/servers"))
-                    .json(&body)
-                    .send()
-                    .await
-                {
-                    Ok(r) if r.status() == 201 => acknowledged.push(port),
-                    Ok(r) => panic!("announcement refused: {}", r.status()),
-                    Err(_) => return acknowledged,
-                }
-            }
-            acknowledged
-        }));
+    for a in 0..2 {
+        let body = move |i: usize| {
+            let port = 10_000 + a * 20_000 + i;
+            Some(
+                json!({"game": "crashtest", "address": format!("127.0.0.1:{port}"),
+                        "name": format!("server {port}")}),
+            )
+        };
+        announcers.push(post_until_killed(
+            &http,
+            &url,
+            None,
+            "/api/v1/servers",
+            body,
+        ));
     }
     let mut registrars = Vec::new();
     for a in 0..2 {
-        let (http, url) = (http.clone(), url.clone());
-        registrars.push(tokio::spawn(async move {
-            let mut acknowledged = Vec::new();
-            for i in 0.. {
-                let name = format!("new{a}x{i}");
-                let body = json!({"name": name, "password": "pw-of-new"});
-                match http
-                    .post(format!("{url}/api/v1/accounts"))
-                    .json(&body)
-                    .send()
-                    .await
-                {
-                    Ok(r) if r.status() == 201 => acknowledged.push(name),
-                    Ok(r) => panic!("registration refused: {}", r.status()),
-                    Err(_) => return acknowledged,
-                }
-            }
-            acknowledged
-        }));
+        let body =
+            move |i: usize| Some(json!({"name": format!("new{a}x{i}"), "password": "pw-of-new"}));
+        registrars.push(post_until_killed(
+            &http,
+            &url,
+            None,
+            "/api/v1/accounts",
+            body,
+        ));
     }
     tokio::time::sleep(Duration::from_millis(2500)).await;
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    let mut acknowledged = Vec::new();
-    for r in reporters {
-        acknowledged.extend(r.await.unwrap());
-    }
-    let mut announced = Vec::new();
-    for a in announcers {
-        announced.extend(a.await.unwrap());
-    }
-    let mut registered = Vec::new();
-    for r in registrars {
-        registered.extend(r.await.unwrap());
-    }
+    let acknowledged = answers(reporters, |m| m["id"].as_i64()).await;
+    let announced = answers(announcers, |s| Some(s["address"].as_str()?.to_owned())).await;
+    let registered = answers(registrars, |a| Some(a["name"].as_str()?.to_owned())).await;
     assert!(
         announced.len() > 10,
         "only {} announcements",
@@ -215,10 +170,10 @@ async fn sigkill_under_heavy_writes_loses_nothing_acknowledged() {
         .iter()
         .map(|s| s["address"].as_str().unwrap().to_owned())
         .collect();
-    for port in &announced {
+    for address in &announced {
         assert!(
-            listed.contains(&format!("127.0.0.1:{port}")),
-            "acknowledged announcement of port {port} lost"
+            listed.contains(address),
+            "acknowledged announcement of {address} lost"
         );
     }
     for name in &registered {
@@ -240,4 +195,46 @@ async fn sigkill_under_heavy_writes_loses_nothing_acknowledged() {
         listed.len(),
         registered.len()
     );
+}
+
+/// Posts `body(0)`, `body(1)`, … (skipping `None`) to `path` until the server dies
+/// under it; gives back the answer to every post it acknowledged with 201.
+fn post_until_killed(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    path: &'static str,
+    body: impl Fn(usize) -> Option<Value> + Send + 'static,
+) -> tokio::task::JoinHandle<Vec<Value>> {
+    let (http, url, token) = (http.clone(), url.to_owned(), token.map(str::to_owned));
+    tokio::spawn(async move {
+        let mut acknowledged = Vec::new();
+        for i in 0.. {
+            let Some(body) = body(i) else { continue };
+            let mut request = http.post(format!("{url}{path}")).json(&body);
+            if let Some(token) = &token {
+                request = request.bearer_auth(token);
+            }
+            match request.send().await {
+                Ok(r) if r.status() == 201 => {
+                    acknowledged.push(r.json().await.unwrap_or(Value::Null));
+                }
+                Ok(r) => panic!("{path}: refused with {}", r.status()),
+                Err(_) => break,
+            }
+        }
+        acknowledged
+    })
+}
+
+/// What the posters were acknowledged, each answer read by `pick`.
+async fn answers<T>(
+    posters: Vec<tokio::task::JoinHandle<Vec<Value>>>,
+    pick: impl Fn(&Value) -> Option<T>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for p in posters {
+        out.extend(p.await.unwrap().iter().filter_map(&pick));
+    }
+    out
 }
