@@ -61,6 +61,13 @@ echo "# glou at $HTTP"
   --data-dir "$WORK/data" >/dev/null || { echo "glou user add failed" >&2; exit 1; }
 export GLOU_REPORTER="webreporter:reporter pw"
 
+# The rooms test opens and closes rooms through the admin API, with the local admin
+# token (written whole before the server's ready lines).
+grep -qx '[0-9a-f]\{64\}' "$WORK/data/admin.token" ||
+  { echo "no admin token in $WORK/data" >&2; exit 1; }
+GLOU_ADMIN_TOKEN=$(cat "$WORK/data/admin.token")
+export GLOU_ADMIN_TOKEN
+
 # node --test prints "# pass N" and "# fail M" after its own report.
 GLOU_URL=$HTTP npm test 2>&1 | tee "$WORK/suite.out"
 suite=${PIPESTATUS[0]}

@@ -1,6 +1,6 @@
 // The lobby view: the native lobby on the live socket — log in (the session, or a
-// guest name), the rooms, the players of the room and its chat. After a reconnect it
-// logs in again and returns to the same room.
+// guest name), the rooms (opened and closed live by the operator), the players of the
+// room and its chat. After a reconnect it logs in again and returns to the same room.
 
 import type { Session } from './api';
 import type { Live, Message } from './live';
@@ -127,6 +127,24 @@ export class Lobby {
       case 'room_count':
         this.count(msg.room, Number(msg.players));
         break;
+      case 'room_added': {
+        const room = msg.room as Room | undefined;
+        if (typeof room?.id !== 'number') break;
+        // In id order, as the server lists them (a reopened room keeps its old id).
+        this.roomList = [...this.roomList.filter((r) => r.id !== room.id), room].sort((a, b) => a.id - b.id);
+        this.renderRooms();
+        break;
+      }
+      case 'room_removed': {
+        const gone = this.roomList.find((r) => r.id === msg.room);
+        this.roomList = this.roomList.filter((r) => r.id !== msg.room);
+        if (typeof msg.moved_to === 'number') this.moved(gone?.name ?? msg.room, msg.moved_to);
+        // Asked to enter it as it closed (the server kept us where we were): go back
+        // to the entry room.
+        else if (msg.room === this.room && this.roomList.length) this.enter(this.roomList[0].id);
+        else this.renderRooms();
+        break;
+      }
       case 'kicked':
         this.line('error', `You were removed from the lobby: ${clean(msg.reason)}`);
         this.reset();
@@ -154,11 +172,26 @@ export class Lobby {
   }
 
   private enter(room: number): void {
+    this.setRoom(room);
+    this.live.send({ type: 'enter', room });
+  }
+
+  /** Our room closed and the server moved us to `to`: show it, and ask who is there. */
+  private moved(closed: unknown, to: number): void {
+    this.setRoom(to);
+    this.members.clear();
+    replace(this.players);
+    const name = this.roomList.find((x) => x.id === to)?.name ?? to;
+    this.line('system', `The room ${clean(closed)} was closed: you are now in ${clean(name)}.`);
+    this.live.send({ type: 'players' });
+  }
+
+  /** The room shown as ours: its title, and marked in the list. */
+  private setRoom(room: number): void {
     this.room = room;
     const r = this.roomList.find((x) => x.id === room);
     this.roomTitle.textContent = r ? clean(r.name) : 'Chat';
     this.renderRooms();
-    this.live.send({ type: 'enter', room });
   }
 
   private say(): void {
