@@ -27,6 +27,15 @@ impl Timestamp {
         )
     }
 
+    /// The time `d` before this one (the epoch at the earliest).
+    #[must_use]
+    pub fn saturating_sub(self, d: Duration) -> Self {
+        Self(
+            self.0
+                .saturating_sub(u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+        )
+    }
+
     /// Time from `earlier` to `self`, zero if `earlier` is later.
     pub fn since(self, earlier: Timestamp) -> Duration {
         Duration::from_millis(self.0.saturating_sub(earlier.0))

@@ -94,6 +94,8 @@ pub fn type_of(session: &Session) -> PlayerType {
 
 /// Keys tracked by each limiter; more are refused until the periodic prune.
 const LIMITER_KEYS: usize = 100_000;
+/// How stale an account's `last_login` may be before a session's use updates it.
+const SEEN_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
 pub struct Accounts {
     pub store: Store,
@@ -300,11 +302,21 @@ impl Accounts {
         })
     }
 
-    /// The live session a token opens, if any.
+    /// The live session a token opens, if any. Using a session counts as a login
+    /// for the inactivity housekeeping: `last_login` is brought up to date, at most
+    /// once per [`SEEN_EVERY`] (a client may keep one token for weeks).
     pub async fn session(&self, token: &str) -> Result<Option<Session>, StoreError> {
-        self.store
-            .session(&token_digest(token), (self.clock)())
-            .await
+        let now = (self.clock)();
+        let mut session = self.store.session(&token_digest(token), now).await?;
+        if let Some(account) = session.as_mut().and_then(|s| s.account.as_mut())
+            && account
+                .last_login
+                .is_none_or(|seen| now.since(seen) >= SEEN_EVERY)
+        {
+            self.store.record_login(account.id, now).await?;
+            account.last_login = Some(now);
+        }
+        Ok(session)
     }
 
     /// Ends the session of a token.

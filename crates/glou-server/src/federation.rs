@@ -13,6 +13,12 @@
 //! [`glou_core::Registry::merge_peer`]) and keeps what every link said in a mirror,
 //! so when one origin withdraws a shared address another origin's listing of it
 //! takes over. A link that goes away keeps its entries for `grace`, then they go.
+//!
+//! A reload changes the peers while the server runs ([`Federation::run`] links to
+//! new peers, unlinks removed ones and relinks changed ones), the grace period, the
+//! change rate of new links, and `[ggzmeta]`'s authorizations: a peer whose
+//! credentials no longer hold is unlinked at once. Only the community's
+//! own name needs a restart.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
@@ -23,7 +29,7 @@ use std::time::Duration;
 use glou_core::account::secret_eq;
 use glou_core::{Entry, EntryId, Event, EventKind, Listing, Merged, Source, Timestamp};
 use glou_proto::federation::{MAX_LINE, Message, Welcome};
-use glou_proto::ggzmeta::{Authorization, Federate, Reply, Status, authorize};
+use glou_proto::ggzmeta::{Federate, Reply, Status, authorize};
 use glou_proto::native::AnnounceRequest;
 use parking_lot::Mutex;
 use serde::Serialize;
@@ -33,6 +39,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::{broadcast, watch};
 use tracing::{debug, info, warn};
 
+use crate::config::Ggzmeta;
 use crate::hub::Hub;
 
 /// How often a sender says it is alive.
@@ -115,9 +122,12 @@ pub struct LinkStatus {
 /// The federation of this server: its links both ways.
 pub struct Federation {
     hub: Arc<Hub>,
-    config: FederationConfig,
-    authorizations: Vec<Authorization>,
+    /// `[federation]`, replaced by a reload (with the same community).
+    config: watch::Receiver<FederationConfig>,
+    /// `[ggzmeta]`, whose authorizations say who may link here; replaced by a reload.
+    meta: watch::Receiver<Arc<Ggzmeta>>,
     inbound: Mutex<BTreeMap<Arc<str>, Inbound>>,
+    /// The outgoing links, in the order they were made.
     outbound: Mutex<Vec<Outbound>>,
 }
 
@@ -138,6 +148,9 @@ struct Inbound {
 
 #[derive(Debug)]
 struct Outbound {
+    /// Tells this link from the one that replaces it after a reload.
+    id: u64,
+    peer: PeerLink,
     state: &'static str,
     since: Timestamp,
     seq: Option<u64>,
@@ -161,11 +174,11 @@ enum LinkError {
 
 impl Federation {
     /// The federation over `hub`; entries restored from storage whose peer does not
-    /// come back within the grace period go.
+    /// come back within the grace period go. Its links are made by [`Federation::run`].
     pub fn new(
         hub: Arc<Hub>,
-        config: FederationConfig,
-        authorizations: Vec<Authorization>,
+        config: watch::Receiver<FederationConfig>,
+        meta: watch::Receiver<Arc<Ggzmeta>>,
     ) -> Arc<Self> {
         let now = hub.now();
         let mut inbound = BTreeMap::new();
@@ -177,44 +190,94 @@ impl Federation {
         for origin in origins {
             inbound.insert(origin, Inbound::gone(now));
         }
-        let outbound = config
-            .peers
-            .iter()
-            .map(|_| Outbound {
-                state: "connecting",
-                since: now,
-                seq: None,
-                error: None,
-            })
-            .collect();
         Arc::new(Self {
             hub,
             config,
-            authorizations,
+            meta,
             inbound: Mutex::new(inbound),
-            outbound: Mutex::new(outbound),
+            outbound: Mutex::new(Vec::new()),
         })
     }
 
-    /// Runs the outgoing links and the sweeper of gone peers until `stop`.
-    pub async fn run(self: Arc<Self>, stop: watch::Receiver<bool>) {
-        let mut tasks = Vec::new();
-        if self.config.community.is_some() {
-            for i in 0..self.config.peers.len() {
-                tasks.push(tokio::spawn(self.clone().send_to(i, stop.clone())));
-            }
-        }
+    /// Runs the outgoing links and the sweeper of gone peers until `stop`, and
+    /// follows the configuration: a reload's new peers are linked, removed ones
+    /// unlinked, changed ones (credentials, games shared) linked again.
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let mut links: Vec<Link> = Vec::new();
+        let mut config = self.config.clone();
+        self.relink(&mut links);
+        let mut following = true;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
-        let mut stopped = stop.clone();
         loop {
             tokio::select! {
                 _ = tick.tick() => self.sweep(),
-                _ = stopped.wait_for(|&s| s) => break,
+                changed = config.changed(), if following => match changed {
+                    Ok(()) => self.relink(&mut links),
+                    // No reload can come any more: the links stay as they are.
+                    Err(_) => following = false,
+                },
+                _ = stop.wait_for(|&s| s) => break,
             }
         }
-        for t in tasks {
-            let _ = t.await;
+        for link in &links {
+            link.stop.send_replace(true);
         }
+        for link in links {
+            let _ = link.task.await;
+        }
+    }
+
+    /// Makes the outgoing links those of the configuration now in force.
+    fn relink(self: &Arc<Self>, links: &mut Vec<Link>) {
+        let config = self.config.borrow().clone();
+        let wanted = if config.community.is_some() {
+            config.peers
+        } else {
+            Vec::new()
+        };
+        links.retain(|link| {
+            let keep = wanted.contains(&link.peer);
+            if !keep {
+                info!(peer = %link.peer.address, "federation: unlinking a peer no longer configured");
+                link.stop.send_replace(true);
+            }
+            keep
+        });
+        self.outbound
+            .lock()
+            .retain(|o| links.iter().any(|l| l.id == o.id));
+        for peer in wanted {
+            if links.iter().any(|l| l.peer == peer) {
+                continue;
+            }
+            static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let id = IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.outbound.lock().push(Outbound {
+                id,
+                peer: peer.clone(),
+                state: "connecting",
+                since: self.hub.now(),
+                seq: None,
+                error: None,
+            });
+            let (stop, stopped) = watch::channel(false);
+            let task = tokio::spawn(self.clone().send_to(id, peer.clone(), stopped));
+            links.push(Link {
+                id,
+                peer,
+                stop,
+                task,
+            });
+        }
+    }
+
+    /// Whether `[ggzmeta]`'s authorizations let this peer link here.
+    fn admits(&self, request: &Federate) -> bool {
+        self.meta.borrow().authorizations.iter().any(|a| {
+            a.username == request.username
+                && secret_eq(a.password.as_bytes(), request.password.as_bytes())
+                && a.update
+        })
     }
 
     /// Every link, for `glou peers`.
@@ -222,13 +285,12 @@ impl Federation {
         let now = self.hub.now();
         let ms = |since: Timestamp| u64::try_from(now.since(since).as_millis()).unwrap_or(0);
         let mut out: Vec<LinkStatus> = self
-            .config
-            .peers
+            .outbound
+            .lock()
             .iter()
-            .zip(self.outbound.lock().iter())
-            .map(|(peer, o)| LinkStatus {
+            .map(|o| LinkStatus {
                 direction: "out",
-                peer: peer.address.clone(),
+                peer: o.peer.address.clone(),
                 state: o.state,
                 for_ms: ms(o.since),
                 seq: o.seq,
@@ -271,15 +333,13 @@ impl Federation {
         leftover: Vec<u8>,
     ) -> io::Result<()> {
         let (rd, mut wr) = stream.into_split();
-        let Some(community) = self.config.community.clone() else {
+        let Some(community) = self.config.borrow().community.clone() else {
             return refuse(&mut wr, peer, "this server does not federate").await;
         };
-        let known = self.authorizations.iter().any(|a| {
-            a.username == request.username
-                && secret_eq(a.password.as_bytes(), request.password.as_bytes())
-                && a.update
-        });
-        if !known || request.community != request.username || request.community == community {
+        if !self.admits(&request)
+            || request.community != request.username
+            || request.community == community
+        {
             return refuse(&mut wr, peer, "unknown community or wrong credentials").await;
         }
         let origin: Arc<str> = request.community.as_str().into();
@@ -328,7 +388,8 @@ impl Federation {
         request: &Federate,
         mut buf: Vec<u8>,
     ) -> Result<(), LinkError> {
-        let rate = self.config.max_changes_per_second;
+        let rate = self.config.borrow().max_changes_per_second;
+        let mut meta = self.meta.clone();
         let mut budget = Budget::new(rate, rate * 10.0);
         let mut chunk = vec![0u8; 64 * 1024];
         loop {
@@ -350,7 +411,18 @@ impl Federation {
             if buf.len() > MAX_LINE {
                 return Err(LinkError::Protocol(format!("a line over {MAX_LINE} bytes")));
             }
-            match tokio::time::timeout(SILENCE, rd.read(&mut chunk)).await {
+            let read = tokio::select! {
+                read = tokio::time::timeout(SILENCE, rd.read(&mut chunk)) => read,
+                Ok(()) = meta.changed() => {
+                    if !self.admits(request) {
+                        return Err(LinkError::Protocol(
+                            "its credentials were withdrawn by a reload".into(),
+                        ));
+                    }
+                    continue;
+                }
+            };
+            match read {
                 Err(_) => return Err(LinkError::Silent(SILENCE)),
                 Ok(Ok(0)) => return Ok(()),
                 Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
@@ -411,7 +483,7 @@ impl Federation {
                     link.last_seq = Some(seq);
                 }
                 let allowed = authorize(
-                    &self.authorizations,
+                    &self.meta.borrow().authorizations,
                     &request.username,
                     &request.password,
                     &listing.game,
@@ -501,11 +573,12 @@ impl Federation {
     /// Removes the entries of peers gone longer than the grace period.
     fn sweep(&self) {
         let now = self.hub.now();
+        let grace = self.config.borrow().grace;
         let expired: Vec<Arc<str>> = {
             let mut inbound = self.inbound.lock();
             let mut expired = Vec::new();
             for (origin, link) in inbound.iter_mut() {
-                if !link.connected && now.since(link.since) >= self.config.grace {
+                if !link.connected && now.since(link.since) >= grace {
                     let had = !link.mirror.is_empty() || link.last_seq.is_some();
                     link.mirror.clear();
                     link.last_seq = None;
@@ -530,14 +603,13 @@ impl Federation {
 
     // ----- sending -----
 
-    /// Keeps the link to peer `i` up until `stop`.
-    async fn send_to(self: Arc<Self>, i: usize, mut stop: watch::Receiver<bool>) {
-        let peer = self.config.peers[i].clone();
+    /// Keeps link `id` to `peer` up until `stop`.
+    async fn send_to(self: Arc<Self>, id: u64, peer: PeerLink, mut stop: watch::Receiver<bool>) {
         let mut backoff = MIN_BACKOFF;
         loop {
-            self.set_outbound(i, "connecting", None);
+            self.set_outbound(id, "connecting", None);
             let result = tokio::select! {
-                r = self.link_to(i, &peer) => r,
+                r = self.link_to(id, &peer) => r,
                 _ = stop.wait_for(|&s| s) => return,
             };
             let (state, error) = match &result {
@@ -549,9 +621,9 @@ impl Federation {
             let linked_a_while = self
                 .outbound
                 .lock()
-                .get(i)
-                .is_some_and(|o| o.state == "linked");
-            self.set_outbound(i, state, error);
+                .iter()
+                .any(|o| o.id == id && o.state == "linked");
+            self.set_outbound(id, state, error);
             if linked_a_while {
                 backoff = MIN_BACKOFF;
             }
@@ -563,8 +635,8 @@ impl Federation {
         }
     }
 
-    fn set_outbound(&self, i: usize, state: &'static str, error: Option<String>) {
-        if let Some(o) = self.outbound.lock().get_mut(i) {
+    fn set_outbound(&self, id: u64, state: &'static str, error: Option<String>) {
+        if let Some(o) = self.outbound.lock().iter_mut().find(|o| o.id == id) {
             if o.state != state {
                 o.since = self.hub.now();
             }
@@ -573,8 +645,14 @@ impl Federation {
         }
     }
 
-    async fn link_to(&self, i: usize, peer: &PeerLink) -> Result<(), LinkError> {
-        let community = self.config.community.clone().unwrap_or_default();
+    fn set_sent(&self, id: u64, seq: u64) {
+        if let Some(o) = self.outbound.lock().iter_mut().find(|o| o.id == id) {
+            o.seq = Some(seq);
+        }
+    }
+
+    async fn link_to(&self, id: u64, peer: &PeerLink) -> Result<(), LinkError> {
+        let community = self.config.borrow().community.clone().unwrap_or_default();
         let stream = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&peer.address))
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connecting"))??;
@@ -599,10 +677,8 @@ impl Federation {
         let mut sent = self
             .catch_up(&mut wr, peer, &community, welcome.resume)
             .await?;
-        if let Some(o) = self.outbound.lock().get_mut(i) {
-            o.seq = Some(sent);
-        }
-        self.set_outbound(i, "linked", None);
+        self.set_sent(id, sent);
+        self.set_outbound(id, "linked", None);
         let mut ping = tokio::time::interval(PING_EVERY);
         let mut scratch = [0u8; 256];
         loop {
@@ -621,9 +697,7 @@ impl Federation {
                     if let Some(m) = change(event, peer, &community, self.hub.now()) {
                         write(&mut wr, &m.encode()).await?;
                     }
-                    if let Some(o) = self.outbound.lock().get_mut(i) {
-                        o.seq = Some(sent);
-                    }
+                    self.set_sent(id, sent);
                 }
                 _ = ping.tick() => {
                     let m = Message::Ping { seq: sent, at: self.hub.now().as_millis() };
@@ -696,6 +770,14 @@ impl Federation {
     }
 }
 
+/// An outgoing link's task, as [`Federation::run`] keeps it.
+struct Link {
+    id: u64,
+    peer: PeerLink,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
 impl Inbound {
     fn gone(now: Timestamp) -> Self {
         Self {
@@ -708,6 +790,38 @@ impl Inbound {
             snapshot: None,
         }
     }
+}
+
+/// What a reload changes of `[federation]`, in words (the community aside: it only
+/// changes at a restart).
+pub fn changes(old: &FederationConfig, new: &FederationConfig) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in &new.peers {
+        if old.peers.contains(p) {
+            continue;
+        }
+        let verb = if old.peers.iter().any(|o| o.address == p.address) {
+            "changed (linked again)"
+        } else {
+            "added"
+        };
+        out.push(format!("federation peer {} {verb}", p.address));
+    }
+    for p in &old.peers {
+        if !new.peers.iter().any(|n| n.address == p.address) {
+            out.push(format!("federation peer {} removed", p.address));
+        }
+    }
+    if old.grace != new.grace {
+        out.push(format!("federation grace set to {:?}", new.grace));
+    }
+    if old.max_changes_per_second != new.max_changes_per_second {
+        out.push(format!(
+            "federation max_changes_per_second set to {} (for links made from now on)",
+            new.max_changes_per_second
+        ));
+    }
+    out
 }
 
 /// What a registry change means to a peer: a put, a drop, or nothing.

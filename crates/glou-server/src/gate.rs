@@ -49,7 +49,8 @@ impl Default for Limits {
 }
 
 /// What a reload updates in the running listeners: the TCP listeners' gates, their
-/// TLS certificate, and the game masters' settings (rates, game names, MOTD).
+/// TLS certificate, the game masters' settings (rates, game names, MOTD), the
+/// metaserver's authorizations and the federation's peers.
 #[derive(Debug)]
 pub struct Front {
     pub gates: Vec<Arc<Gate>>,
@@ -57,6 +58,8 @@ pub struct Front {
     pub q3: tokio::sync::watch::Sender<crate::q3master::Q3Config>,
     pub tw07: tokio::sync::watch::Sender<crate::tw07master::Tw07Config>,
     pub wz: tokio::sync::watch::Sender<crate::wzlobby::WzConfig>,
+    pub meta: tokio::sync::watch::Sender<std::sync::Arc<crate::config::Ggzmeta>>,
+    pub federation: tokio::sync::watch::Sender<crate::federation::FederationConfig>,
 }
 
 /// Why a connection was turned away.

@@ -166,11 +166,10 @@ pub async fn run(
         }
     };
     ggzmeta::list_permanent(&hub, &config.meta);
-    let federation = federation::Federation::new(
-        hub.clone(),
-        config.federation.clone(),
-        config.meta.authorizations.clone(),
-    );
+    // `[ggzmeta]` and `[federation]`, which a reload may change.
+    let (meta_settings, meta_rx) = watch::channel(Arc::new(config.meta.clone()));
+    let (federation_settings, federation_rx) = watch::channel(config.federation.clone());
+    let federation = federation::Federation::new(hub.clone(), federation_rx, meta_rx.clone());
 
     let accounts = Arc::new(accounts::Accounts::new(
         store.clone(),
@@ -253,6 +252,8 @@ pub async fn run(
             q3: q3_settings,
             tw07: tw07_settings,
             wz: wz_settings,
+            meta: meta_settings,
+            federation: federation_settings,
         },
     );
     match ops.write_admin_token(&config.data_dir) {
@@ -317,9 +318,8 @@ pub async fn run(
     let ggzmeta_task = listeners.ggzmeta.map(|listener| {
         let service = Arc::new(ggzmeta::MetaService {
             hub: hub.clone(),
-            authorizations: config.meta.authorizations.clone(),
+            settings: meta_rx,
             games: config.games.keys().cloned().collect(),
-            idle_timeout: config.meta.idle_timeout,
             federation: federation.clone(),
         });
         tokio::spawn(ggzmeta::serve(
@@ -408,6 +408,9 @@ pub async fn run(
         )),
     };
 
+    if let Some(ready) = hooks.ready.take() {
+        ready();
+    }
     let failure = tokio::select! {
         () = shutdown => None,
         result = &mut http_task => Some(match result {

@@ -68,6 +68,7 @@ pub struct Metrics {
     pub admin_actions: Family<AdminLabels, Counter>,
     pub housekept_accounts: Counter,
     pub housekept_stats: Counter,
+    pub housekept_audit: Counter,
     /// Listing records this node wrote to the cluster.
     pub cluster_published: Counter,
     /// Listing records of other nodes this node applied.
@@ -190,6 +191,11 @@ impl Metrics {
             "housekeeping_stats_cleared",
             "Games whose statistics the housekeeping cleared on schedule",
             self.housekept_stats.clone(),
+        );
+        reg.register(
+            "housekeeping_audit_entries_removed",
+            "Audit log entries the housekeeping removed for their age",
+            self.housekept_audit.clone(),
         );
         reg.register(
             "cluster_published",

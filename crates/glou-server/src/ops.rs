@@ -34,6 +34,9 @@ pub struct Hooks {
     pub log_filter: Option<LogFilter>,
     /// Each message asks for a reload (the binary sends one per SIGHUP).
     pub reloads: Option<tokio::sync::mpsc::Receiver<()>>,
+    /// Called once everything serves and the admin token is written (the binary
+    /// prints its `glou listening on …` lines then).
+    pub ready: Option<Box<dyn FnOnce() + Send>>,
 }
 
 impl std::fmt::Debug for Hooks {
@@ -42,6 +45,7 @@ impl std::fmt::Debug for Hooks {
             .field("config", &self.config.is_some())
             .field("log_filter", &self.log_filter.is_some())
             .field("reloads", &self.reloads.is_some())
+            .field("ready", &self.ready.is_some())
             .finish()
     }
 }
@@ -127,6 +131,8 @@ pub struct Swept {
     pub accounts_removed: Vec<String>,
     /// Games whose statistics were cleared, with the rows removed.
     pub stats_cleared: BTreeMap<String, u64>,
+    /// Audit log entries removed for their age.
+    pub audit_entries_removed: u64,
 }
 
 impl Ops {
@@ -160,7 +166,8 @@ impl Ops {
     /// Draws a new local admin token and writes it to `DATA_DIR/admin.token`, readable
     /// by the server's user only: whoever can read that file may use the admin API
     /// (that is how `glou admin` on the server's machine finds it). Each start draws a
-    /// new one.
+    /// new one. The file is replaced whole (written aside, then renamed), so a reader
+    /// never sees half a token.
     pub fn write_admin_token(&self, data_dir: &std::path::Path) -> std::io::Result<()> {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
@@ -168,14 +175,17 @@ impl Ops {
         let token = token.as_str();
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join(ADMIN_TOKEN_FILE);
-        let _ = std::fs::remove_file(&path);
+        let aside = data_dir.join(format!("{ADMIN_TOKEN_FILE}.new"));
+        let _ = std::fs::remove_file(&aside);
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(&path)?;
+            .open(&aside)?;
         file.write_all(token.as_bytes())?;
         file.write_all(b"\n")?;
+        file.sync_all()?;
+        std::fs::rename(&aside, &path)?;
         *self.admin_token.lock() = Some(glou_core::account::token_digest(token));
         Ok(())
     }
@@ -224,7 +234,9 @@ impl Ops {
 
     /// Applies a new configuration: the lobby (rooms, game types, MOTD, chat and table
     /// limits), the accounts' limits, the registry's limits and timeouts, the
-    /// housekeeping and the log filter change at once; what only a restart can change
+    /// connection limits, the TLS certificate, the game masters' settings, the
+    /// metaserver's authorizations, the federation's peers, the housekeeping and the
+    /// log filter change at once; what only a restart can change
     /// is reported and left as it is. If the lobby refuses the new configuration (the
     /// entry room replaced), nothing is applied.
     fn apply(&self, next: Config) -> Result<ReloadReport, OpsError> {
@@ -305,6 +317,26 @@ impl Ops {
             self.front.wz.send_replace(next.wz.clone());
             running.wz = next.wz.clone();
             report.applied.push("wzlobby settings changed".into());
+        }
+        if dbg(&running.meta) != dbg(&next.meta) {
+            crate::ggzmeta::list_permanent(&self.hub, &next.meta);
+            self.front.meta.send_replace(Arc::new(next.meta.clone()));
+            running.meta = next.meta.clone();
+            report.applied.push(
+                "ggzmeta settings changed (authorizations, configuration file, idle timeout)"
+                    .into(),
+            );
+        }
+        // The community's name changes only at a restart (see restart_needed).
+        let federation = crate::federation::FederationConfig {
+            community: running.federation.community.clone(),
+            ..next.federation.clone()
+        };
+        let changes = crate::federation::changes(&running.federation, &federation);
+        if !changes.is_empty() {
+            self.front.federation.send_replace(federation.clone());
+            running.federation = federation;
+            report.applied.extend(changes);
         }
         if running.housekeeping != next.housekeeping {
             running.housekeeping = next.housekeeping.clone();
@@ -501,12 +533,7 @@ impl Ops {
 
     fn inactive_before(&self) -> Option<Timestamp> {
         let after = self.running.lock().housekeeping.remove_inactive_after?;
-        Some(Timestamp::from_millis(
-            self.hub
-                .now()
-                .as_millis()
-                .saturating_sub(u64::try_from(after.as_millis()).unwrap_or(u64::MAX)),
-        ))
+        Some(self.hub.now().saturating_sub(after))
     }
 
     /// One pass of the housekeeping: inactive accounts removed (and logged out), and
@@ -563,6 +590,7 @@ impl Ops {
                 swept.stats_cleared.insert(game, rows);
             }
         }
+        swept.audit_entries_removed = self.prune_audit(now).await?;
         if !swept.accounts_removed.is_empty() {
             info!(
                 removed = swept.accounts_removed.len(),
@@ -570,6 +598,30 @@ impl Ops {
             );
         }
         Ok(swept)
+    }
+
+    /// Removes the audit log's entries older than `housekeeping.keep_audit`, but not
+    /// the marks the statistics' schedules count from.
+    async fn prune_audit(&self, now: Timestamp) -> Result<u64, OpsError> {
+        const BATCH: u32 = 5000;
+        let keep = self.running.lock().housekeeping.keep_audit;
+        let before = now.saturating_sub(keep);
+        let mut removed = 0;
+        loop {
+            let n = self
+                .store
+                .prune_audit(before, &["stats.clear", "stats.schedule"], BATCH)
+                .await?;
+            removed += n;
+            self.hub.metrics.housekept_audit.inc_by(n);
+            if n < u64::from(BATCH) {
+                break;
+            }
+        }
+        if removed > 0 {
+            info!(removed, "old audit log entries removed");
+        }
+        Ok(removed)
     }
 
     /// Throws an account out of the lobby, if it is online.
@@ -640,10 +692,9 @@ fn restart_needed(running: &Config, next: &Config) -> Vec<String> {
     );
     check("allow_private", running.allow_private == next.allow_private);
     check("api", dbg(&running.api) == dbg(&next.api));
-    check("ggzmeta", dbg(&running.meta) == dbg(&next.meta));
     check(
-        "federation",
-        dbg(&running.federation) == dbg(&next.federation),
+        "federation.community",
+        running.federation.community == next.federation.community,
     );
     check(
         "games (statistics models and catalog)",

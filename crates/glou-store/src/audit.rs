@@ -76,6 +76,40 @@ impl Store {
         })
     }
 
+    /// Removes up to `batch` entries recorded before `before`, except the latest
+    /// successful entry of each target of the actions in `keep_latest` (what
+    /// [`Store::last_audit`] reads them for stays). Returns how many went.
+    pub async fn prune_audit(
+        &self,
+        before: Timestamp,
+        keep_latest: &[&str],
+        batch: u32,
+    ) -> Result<u64, StoreError> {
+        let kept = if keep_latest.is_empty() {
+            "1 = 0".to_string()
+        } else {
+            let marks: Vec<String> = (0..keep_latest.len())
+                .map(|i| format!("${}", i + 3))
+                .collect();
+            format!("a.action IN ({})", marks.join(", "))
+        };
+        let sql = format!(
+            "DELETE FROM audit_log WHERE id IN (SELECT a.id FROM audit_log a \
+             WHERE a.at < $1 AND NOT (a.outcome = 'ok' AND {kept} AND a.at = \
+             (SELECT MAX(b.at) FROM audit_log b \
+              WHERE b.action = a.action AND b.target = a.target AND b.outcome = 'ok')) \
+             LIMIT $2)"
+        );
+        let removed = with_pool!(self, pool, _d => {
+            let mut query = sqlx::query(&sql).bind(ms(before)).bind(i64::from(batch));
+            for action in keep_latest {
+                query = query.bind(*action);
+            }
+            query.execute(pool).await?.rows_affected()
+        });
+        Ok(removed)
+    }
+
     /// When an action was last recorded with this target and outcome `ok` (the
     /// housekeeping's schedules are kept this way, across restarts).
     pub async fn last_audit(

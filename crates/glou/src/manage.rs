@@ -486,6 +486,10 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 for (game, d) in &h.clear_stats_days {
                     println!("statistics of {game} are cleared every {d} days");
                 }
+                println!(
+                    "audit log entries older than {} days are removed",
+                    h.keep_audit_days
+                );
                 println!("a pass now would remove {} accounts:", h.inactive.len());
                 for a in h.inactive {
                     println!("  {:<17} last seen {}", a.name, a.last_seen);
@@ -505,6 +509,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
                 for (game, rows) in s.stats_cleared {
                     println!("statistics of {game} cleared ({rows} rows)");
                 }
+                println!("{} old audit log entries removed", s.audit_entries_removed);
             }
         }
     }

@@ -153,8 +153,9 @@ pub async fn run(
     // Signals are caught from before the ready lines: a script may send one at once.
     let shutdown = shutdown_signal()?;
     let hangup = signal(SignalKind::hangup());
-    // One line per listener on stdout once bound, so scripts can wait for them. A
-    // closed stdout (the script stopped reading) must not stop the server.
+    // One line per listener on stdout once the server answers (its admin token
+    // written), so scripts can wait for them. A closed stdout (the script stopped
+    // reading) must not stop the server.
     let mut ready = String::new();
     if let Some(addr) = listeners.http.as_ref().and_then(|l| l.local_addr().ok()) {
         ready.push_str(&format!("glou listening on http://{addr}\n"));
@@ -182,16 +183,19 @@ pub async fn run(
     if let Some(addr) = listeners.wzlobby.as_ref().and_then(|l| l.local_addr().ok()) {
         ready.push_str(&format!("glou listening on wzlobby tcp://{addr}\n"));
     }
-    let mut stdout = std::io::stdout();
-    let _ = stdout
-        .write_all(ready.as_bytes())
-        .and_then(|()| stdout.flush());
+    let ready = move || {
+        let mut stdout = std::io::stdout();
+        let _ = stdout
+            .write_all(ready.as_bytes())
+            .and_then(|()| stdout.flush());
+    };
     let (reload, reloads) = tokio::sync::mpsc::channel(1);
     tokio::spawn(hangups(hangup, reload));
     let hooks = glou_server::ops::Hooks {
         config: Some(source),
         log_filter: Some(log_filter),
         reloads: Some(reloads),
+        ready: Some(Box::new(ready)),
     };
     glou_server::run(config, store, listeners, shutdown, hooks).await?;
     Ok(())

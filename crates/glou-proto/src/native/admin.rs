@@ -121,6 +121,9 @@ pub struct InactiveDto {
 pub struct HousekeepingDto {
     pub remove_inactive_after_days: Option<f64>,
     pub clear_stats_days: BTreeMap<String, f64>,
+    /// Audit log entries older than this go at each pass.
+    #[serde(default)]
+    pub keep_audit_days: f64,
     /// What a pass would remove now (at most 1000).
     pub inactive: Vec<InactiveDto>,
 }
@@ -130,6 +133,9 @@ pub struct HousekeepingDto {
 pub struct SweptDto {
     pub accounts_removed: Vec<String>,
     pub stats_cleared: BTreeMap<String, u64>,
+    /// Audit log entries removed for their age.
+    #[serde(default)]
+    pub audit_entries_removed: u64,
 }
 
 /// A reason, for kicks and bans.

@@ -248,6 +248,9 @@ pub struct RawHousekeeping {
     pub clear_stats_days: BTreeMap<String, f64>,
     /// Seconds between housekeeping passes. Default 3600.
     pub interval: Option<f64>,
+    /// Remove audit log entries older than this many days. Default 365. The latest
+    /// clearing of each game's statistics stays (its schedule counts from it).
+    pub keep_audit_days: Option<f64>,
 }
 
 /// The housekeeping, validated.
@@ -256,6 +259,7 @@ pub struct Housekeeping {
     pub remove_inactive_after: Option<Duration>,
     pub clear_stats: BTreeMap<String, Duration>,
     pub interval: Duration,
+    pub keep_audit: Duration,
 }
 
 impl RawHousekeeping {
@@ -286,6 +290,7 @@ impl RawHousekeeping {
                 .transpose()?,
             clear_stats,
             interval: seconds("housekeeping.interval", self.interval, 3600.0)?,
+            keep_audit: days("keep_audit_days", self.keep_audit_days.unwrap_or(365.0))?,
         })
     }
 }

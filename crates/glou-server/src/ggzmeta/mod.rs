@@ -20,8 +20,7 @@ use std::time::Duration;
 
 use glou_core::{EntryId, Source};
 use glou_proto::ggzmeta::{
-    self, Authorization, Change, Class, Mode, Query, Reply, Request, Status, Update, authorize,
-    matches,
+    self, Change, Class, Mode, Query, Reply, Request, Status, Update, authorize, matches,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::OwnedWriteHalf;
@@ -45,11 +44,11 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// What the listener serves with.
 pub struct MetaService {
     pub hub: Arc<Hub>,
-    pub authorizations: Vec<Authorization>,
+    /// `[ggzmeta]`: the authorizations, and `idle_timeout`, after which a connection
+    /// without a request is closed (not subscribers). Replaced by a reload.
+    pub settings: watch::Receiver<Arc<crate::config::Ggzmeta>>,
     /// Games configured in Glou: classes that exist even before an entry does.
     pub games: Vec<String>,
-    /// A connection without a request for this long is closed (not subscribers).
-    pub idle_timeout: Duration,
     pub federation: Arc<Federation>,
 }
 
@@ -168,7 +167,7 @@ async fn session(
     let stopped = crate::stopped(stop);
     tokio::pin!(stopped);
     let (mut rd, mut wr) = stream.into_split();
-    let idle = tokio::time::sleep(service.idle_timeout);
+    let idle = tokio::time::sleep(service.settings.borrow().idle_timeout);
     tokio::pin!(idle);
     let mut last_active = Instant::now();
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
@@ -243,7 +242,7 @@ async fn session(
             }
             () = &mut idle, if subscription.is_none() => {
                 // The timer is moved lazily: a request only notes the time.
-                let due = last_active + service.idle_timeout;
+                let due = last_active + service.settings.borrow().idle_timeout;
                 if Instant::now() < due {
                     idle.as_mut().reset(due);
                     continue;
@@ -365,11 +364,13 @@ fn update(service: &MetaService, u: &Update) -> Status {
         .as_ref()
         .is_some_and(|g| service.hub.meta.is_known(g) || service.games.contains(g));
     // A realm names the class as published or as Glou keeps it (lowercased).
-    let mut status = authorize(&service.authorizations, username, password, class, creating);
+    let settings = service.settings.borrow().clone();
+    let rights = &settings.authorizations;
+    let mut status = authorize(rights, username, password, class, creating);
     if status == Status::Rejected
         && let Some(g) = &game
     {
-        status = authorize(&service.authorizations, username, password, g, creating);
+        status = authorize(rights, username, password, g, creating);
     }
     if status != Status::Accepted {
         return status;

@@ -526,6 +526,7 @@ pub async fn housekeeping(State(app): State<Arc<App>>, _: Admin) -> Result<Respo
                 .iter()
                 .map(|(g, d)| (g.clone(), days(*d)))
                 .collect(),
+            keep_audit_days: days(settings.keep_audit),
             inactive: inactive
                 .into_iter()
                 .map(|a| InactiveDto {
@@ -552,6 +553,7 @@ pub async fn run_housekeeping(
         &SweptDto {
             accounts_removed: swept.accounts_removed,
             stats_cleared: swept.stats_cleared,
+            audit_entries_removed: swept.audit_entries_removed,
         },
     ))
 }

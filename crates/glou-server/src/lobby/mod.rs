@@ -28,7 +28,7 @@ use glou_core::lobby::{
     TableId, TableOrder,
 };
 use glou_core::{EntryId, Listing, Source};
-use parking_lot::{Mutex, RwLock};
+use parking_lot::Mutex;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
@@ -113,8 +113,9 @@ pub struct LobbyService {
     games: games::Games,
     /// Where game programs run: a directory per game.
     game_data: PathBuf,
-    /// Swapped whole by a reload (see [`LobbyService::reconfigure`]).
-    settings: RwLock<Arc<config::Lobby>>,
+    /// Swapped whole by a reload (see [`LobbyService::reconfigure`]); watched by the
+    /// lobby's announcements to metaservers.
+    settings: tokio::sync::watch::Sender<Arc<config::Lobby>>,
     pub accounts: Arc<Accounts>,
     pub hub: Arc<Hub>,
     /// The GGZ listener's address, for the MOTD and the room listings.
@@ -173,7 +174,7 @@ impl LobbyService {
             relays: Mutex::new(HashMap::new()),
             games: games::Games::default(),
             game_data,
-            settings: RwLock::new(Arc::new(settings)),
+            settings: tokio::sync::watch::Sender::new(Arc::new(settings)),
             accounts,
             hub,
             ggz_addr,
@@ -183,7 +184,12 @@ impl LobbyService {
 
     /// The lobby's configuration as it is now.
     pub fn settings(&self) -> Arc<config::Lobby> {
-        self.settings.read().clone()
+        self.settings.borrow().clone()
+    }
+
+    /// The lobby's configuration, told of every change.
+    pub fn watch_settings(&self) -> tokio::sync::watch::Receiver<Arc<config::Lobby>> {
+        self.settings.subscribe()
     }
 
     /// Logs a player in; their connection then receives what the lobby sends them.
@@ -482,7 +488,7 @@ impl LobbyService {
                 .reconfigure(next.core.clone())
                 .map_err(|e| config::ConfigError::new(format!("lobby: {e}")))?;
         }
-        *self.settings.write() = Arc::new(next);
+        self.settings.send_replace(Arc::new(next));
         self.flush(st, None);
         Ok(changes)
     }

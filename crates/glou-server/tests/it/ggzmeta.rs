@@ -35,10 +35,10 @@ const SHIPPED_CONF: &str = r#"<?xml version="1.0"?>
 
 /// When the capture's second session ran (its publication is stamped now + 7200,
 /// between the two `delta`s it then asks with), in milliseconds.
-const CAPTURE_NOW: u64 = 1_795_250_400_000;
+pub(crate) const CAPTURE_NOW: u64 = 1_795_250_400_000;
 
 /// A server with the shipped configuration file loaded.
-async fn metaserver(now: u64) -> TestServer {
+pub(crate) async fn metaserver(now: u64) -> TestServer {
     let dir = Arc::new(tempfile::tempdir().unwrap());
     let path = dir.path().join("metaservconf.xml");
     std::fs::write(&path, SHIPPED_CONF).unwrap();
@@ -52,16 +52,16 @@ async fn metaserver(now: u64) -> TestServer {
 }
 
 /// A client connection that sends one request and reads one whole reply.
-struct Client(TcpStream);
+pub(crate) struct Client(TcpStream);
 
 impl Client {
-    async fn connect(s: &TestServer) -> Client {
+    pub(crate) async fn connect(s: &TestServer) -> Client {
         let stream = TcpStream::connect(s.ggzmeta.unwrap()).await.unwrap();
         stream.set_nodelay(true).unwrap();
         Client(stream)
     }
 
-    async fn ask(&mut self, request: &[u8]) -> Vec<u8> {
+    pub(crate) async fn ask(&mut self, request: &[u8]) -> Vec<u8> {
         self.0.write_all(request).await.unwrap();
         self.reply().await
     }

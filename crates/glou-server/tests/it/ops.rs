@@ -108,6 +108,48 @@ async fn a_reload_adds_a_room_that_connected_ggz_clients_see() {
     server.stop().await;
 }
 
+/// The URIs of the GGZ rooms a metaserver lists.
+async fn gamerooms(c: &mut crate::ggzmeta::Client) -> String {
+    String::from_utf8(c.ask(b"query://ggz/gameroom\n").await).unwrap()
+}
+
+#[tokio::test]
+async fn rooms_opened_and_closed_while_running_are_announced_to_metaservers() {
+    use crate::ggzmeta::{CAPTURE_NOW, Client, metaserver};
+    let meta = metaserver(CAPTURE_NOW).await;
+    let config = format!(
+        "[lobby]\npublic_host = \"lobby.example\"\n\
+         [[lobby.metaservers]]\nurl = \"ggzmeta://{}\"\nusername = \"josef\"\npassword = \"ggzrocks\"\n\
+         [[rooms]]\nname = \"Entry Room\"\n",
+        meta.ggzmeta.unwrap()
+    );
+    let (server, _dir, token) = start(&config).await;
+    let port = server.ggz.unwrap().port();
+    let mut c = Client::connect(&meta).await;
+    let lounge = format!("ggz://lobby.example:{port}/#Lounge\n");
+    crate::harness::eventually("the entry room is announced", async || {
+        gamerooms(&mut c).await.contains("/#Entry Room\n")
+    })
+    .await;
+    assert!(!gamerooms(&mut c).await.contains(&lounge));
+
+    let (status, reply) =
+        admin_with(&server, &token, "POST", "/rooms", json!({"name": "Lounge"})).await;
+    assert_eq!(status, 200, "{reply}");
+    crate::harness::eventually("the new room is announced", async || {
+        gamerooms(&mut c).await.contains(&lounge)
+    })
+    .await;
+    let (status, _) = admin(&server, &token, "DELETE", "/rooms/1").await;
+    assert_eq!(status, 200);
+    crate::harness::eventually("the closed room is withdrawn", async || {
+        !gamerooms(&mut c).await.contains(&lounge)
+    })
+    .await;
+    assert!(gamerooms(&mut c).await.contains("/#Entry Room\n"));
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn a_reload_removes_a_room_and_its_players_go_to_the_entry_room() {
     let (server, dir, token) = start(ROOMS).await;
@@ -445,10 +487,13 @@ async fn bans_and_removals_reach_accounts_online() {
 #[tokio::test]
 async fn housekeeping_removes_inactive_accounts_and_clears_statistics_on_schedule() {
     let config = format!(
-        "{ROOMS}\n[housekeeping]\nremove_inactive_days = 30\nclear_stats_days = {{ tictactoe = 7 }}\n"
+        "{ROOMS}\n[housekeeping]\nremove_inactive_days = 30\nclear_stats_days = {{ tictactoe = 7 }}\n\
+         keep_audit_days = 60\n"
     );
     let (server, _dir, token) = start(&config).await;
     server.account("oldtimer").await;
+    // Logged in once, then back every day with the same token.
+    let regular = server.account("regular").await;
     let store = server.store().await;
     let (_, before) = admin(&server, &token, "GET", "/housekeeping").await;
     assert_eq!(before["inactive"], json!([]));
@@ -457,12 +502,20 @@ async fn housekeeping_removes_inactive_accounts_and_clears_statistics_on_schedul
     // The first pass starts the statistics' schedule.
     let (status, swept) = admin(&server, &token, "POST", "/housekeeping/run").await;
     assert_eq!(status, 200, "{swept}");
-    assert_eq!(swept, json!({"accounts_removed": [], "stats_cleared": {}}));
+    assert_eq!(
+        swept,
+        json!({"accounts_removed": [], "stats_cleared": {}, "audit_entries_removed": 0})
+    );
 
     server.advance(20 * 86_400);
     server.account("newcomer").await;
+    let (status, _) = server
+        .call("GET", "/api/v1/sessions/current", Some(&regular), None)
+        .await;
+    assert_eq!(status, 200);
     server.advance(11 * 86_400);
-    // The dry run names only the account idle for more than 30 days.
+    // The dry run names only the account idle for more than 30 days (using a
+    // session counts as a login).
     let (_, dry) = admin(&server, &token, "GET", "/housekeeping").await;
     let names: Vec<&str> = dry["inactive"]
         .as_array()
@@ -481,6 +534,7 @@ async fn housekeeping_removes_inactive_accounts_and_clears_statistics_on_schedul
     assert_eq!(swept["stats_cleared"], json!({"tictactoe": 0}));
     assert!(store.account("oldtimer").await.unwrap().is_none());
     assert!(store.account("newcomer").await.unwrap().is_some());
+    assert!(store.account("regular").await.unwrap().is_some());
     // Not again before another 7 days.
     let (_, swept) = admin(&server, &token, "POST", "/housekeeping/run").await;
     assert_eq!(swept["stats_cleared"], json!({}));
@@ -502,5 +556,135 @@ async fn housekeeping_removes_inactive_accounts_and_clears_statistics_on_schedul
                 && e["action"] == "account.remove_inactive"
                 && e["target"] == "oldtimer")
     );
+
+    // Sixty days on, the log keeps only what is younger, and the latest marks the
+    // statistics' schedule counts from.
+    server.advance(61 * 86_400);
+    let (_, swept) = admin(&server, &token, "POST", "/housekeeping/run").await;
+    assert!(
+        swept["audit_entries_removed"].as_u64().unwrap() >= 4,
+        "{swept}"
+    );
+    let (_, log) = admin(&server, &token, "GET", "/audit").await;
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "housekeeping.run",
+            "stats.clear",
+            "account.remove_inactive",
+            "account.remove_inactive",
+            "stats.schedule"
+        ],
+        "{log}"
+    );
+    let (_, swept) = admin(&server, &token, "POST", "/housekeeping/run").await;
+    assert_eq!(
+        swept["stats_cleared"],
+        json!({}),
+        "the schedule survives the pruning"
+    );
+    assert!(
+        server
+            .metrics()
+            .await
+            .contains("housekeeping_audit_entries_removed_total")
+    );
     server.stop().await;
+}
+
+/// The state of this server's outgoing links, and of the incoming ones, by peer.
+async fn links(server: &TestServer) -> (Vec<String>, Vec<String>) {
+    let (_, body) = server.get("/api/v1/peers").await;
+    let of = |direction: &str| {
+        body.as_array()
+            .unwrap()
+            .iter()
+            .filter(|l| l["direction"] == direction)
+            .map(|l| {
+                format!(
+                    "{} {}",
+                    l["peer"].as_str().unwrap(),
+                    l["state"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    (of("out"), of("in"))
+}
+
+#[tokio::test]
+async fn a_reload_links_and_unlinks_federation_peers_and_withdraws_their_rights() {
+    let grant = "[federation]\ncommunity = \"home\"\n\
+                 [[ggzmeta.authorizations]]\nusername = \"away\"\npassword = \"pw\"\n";
+    let (home, home_dir, home_token) = start(grant).await;
+    let bare = "[federation]\ncommunity = \"away\"\n";
+    let (away, away_dir, away_token) = start(bare).await;
+    away.announce(json!({"game": "openarena", "address": "127.0.0.1:27960", "name": "Far"}))
+        .await;
+    let peer = home.ggzmeta.unwrap().to_string();
+    let linked = format!("{peer} linked");
+
+    // A peer added by a reload is linked to at once.
+    write_config(
+        &away_dir,
+        &format!("{bare}[[federation.peers]]\nurl = \"ggzmeta://{peer}\"\npassword = \"pw\"\n"),
+    );
+    let (status, report) = admin(&away, &away_token, "POST", "/reload").await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        report["applied"],
+        json!([format!("federation peer {peer} added")])
+    );
+    assert_eq!(report["restart_needed"], json!([]));
+    crate::harness::eventually("the peer's server listed at home", async || {
+        home.names("game=openarena").await == ["Far"]
+    })
+    .await;
+    assert_eq!(links(&away).await.0, [linked.as_str()]);
+
+    // Home withdraws the peer's rights: the link is dropped and refused from then on.
+    write_config(&home_dir, "[federation]\ncommunity = \"home\"\n");
+    let (status, report) = admin(&home, &home_token, "POST", "/reload").await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        report["applied"],
+        json!(["ggzmeta settings changed (authorizations, configuration file, idle timeout)"])
+    );
+    crate::harness::eventually("the link refused", async || {
+        links(&away).await.0 == [format!("{peer} refused")]
+    })
+    .await;
+    assert_eq!(links(&home).await.1, ["away gone"]);
+
+    // Granted again, the link comes back; removed from the file, it goes for good.
+    write_config(&home_dir, grant);
+    admin(&home, &home_token, "POST", "/reload").await;
+    crate::harness::eventually("linked again", async || {
+        links(&away).await.0 == [linked.clone()]
+    })
+    .await;
+    write_config(&away_dir, bare);
+    let (_, report) = admin(&away, &away_token, "POST", "/reload").await;
+    assert_eq!(
+        report["applied"],
+        json!([format!("federation peer {peer} removed")])
+    );
+    assert!(links(&away).await.0.is_empty());
+    crate::harness::eventually("home sees the peer leave", async || {
+        links(&home).await.1 == ["away gone"]
+    })
+    .await;
+
+    // The community's own name needs a restart: reported, the rest still applies.
+    write_config(&away_dir, "[federation]\ncommunity = \"elsewhere\"\n");
+    let (_, report) = admin(&away, &away_token, "POST", "/reload").await;
+    assert_eq!(report["restart_needed"], json!(["federation.community"]));
+    away.stop().await;
+    home.stop().await;
 }

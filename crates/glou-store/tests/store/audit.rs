@@ -114,3 +114,55 @@ async fn the_last_successful_time_of_an_action_on_a_target() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn old_entries_go_in_batches_but_the_latest_marks_stay() {
+    each_backend(|store| async move {
+        for e in &ENTRIES {
+            store.record_audit(e).await.unwrap();
+        }
+        for e in [
+            audit(100, "system", "stats.clear", "chess", "", "ok"),
+            audit(200, "system", "stats.clear", "chess", "", "ok"),
+            audit(300, "system", "stats.clear", "chess", "", "store_error"),
+            audit(150, "system", "stats.schedule", "nim", "", "ok"),
+        ] {
+            store.record_audit(&e).await.unwrap();
+        }
+        let marks = ["stats.clear", "stats.schedule"];
+        // Older than 1_200: three of ENTRIES and four marks, but the latest successful
+        // clearing of chess and the schedule of nim stay.
+        let removed = store
+            .prune_audit(Timestamp::from_millis(1_200), &marks, 100)
+            .await
+            .unwrap();
+        assert_eq!(removed, 5);
+        let left: Vec<(u64, String)> = store
+            .audit_log(None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.at.as_millis(), e.action))
+            .collect();
+        assert_eq!(
+            left,
+            [
+                (150, "stats.schedule".to_string()),
+                (200, "stats.clear".to_string()),
+                (1_200, "room.remove".to_string()),
+                (1_500, "accounts.housekeep".to_string()),
+            ]
+        );
+        assert_eq!(
+            store.last_audit("stats.clear", "chess").await.unwrap(),
+            Some(Timestamp::from_millis(200))
+        );
+        // Nothing kept and a batch of two: two at a time.
+        let everything = Timestamp::from_millis(10_000);
+        assert_eq!(store.prune_audit(everything, &[], 2).await.unwrap(), 2);
+        assert_eq!(store.prune_audit(everything, &[], 2).await.unwrap(), 2);
+        assert_eq!(store.prune_audit(everything, &[], 2).await.unwrap(), 0);
+        assert!(store.audit_log(None, 10).await.unwrap().is_empty());
+    })
+    .await;
+}
