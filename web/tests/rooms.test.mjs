@@ -45,9 +45,9 @@ test('a room an operator opens appears live; when it closes its players are in t
 
   // An operator opens a room: both pages list it without a reload.
   const name = `Room ${unique('').slice(-10)}`;
-  await admin('POST', '/rooms', { name, description: 'opened by the rooms test' });
-  const room = (await admin('GET', '/rooms')).find((r) => r.name === name);
-  assert.ok(room, `${name} is open`);
+  const { id } = await admin('POST', '/rooms', { name, description: 'opened by the rooms test' });
+  const room = (await admin('GET', '/rooms')).find((r) => r.id === id);
+  assert.equal(room?.name, name, `${name} is open as room ${id}`);
   let closed = false;
   t.after(() => closed || admin('DELETE', `/rooms/${room.id}`));
   const button = page.locator('.lobby-rooms button.room', { hasText: name });

@@ -175,4 +175,7 @@ pub struct LogBody {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChangedDto {
     pub changed: Vec<String>,
+    /// The new room's id, for `POST /api/v1/admin/rooms`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u32>,
 }

@@ -78,7 +78,13 @@ fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
 }
 
 fn changed(changes: Vec<String>) -> Response {
-    json(StatusCode::OK, &ChangedDto { changed: changes })
+    json(
+        StatusCode::OK,
+        &ChangedDto {
+            changed: changes,
+            id: None,
+        },
+    )
 }
 
 /// `GET /api/v1/admin/games`
@@ -229,15 +235,23 @@ pub async fn add_room(
 ) -> Result<Response, ApiError> {
     let raw = body(raw)?;
     let name = raw.name.clone();
+    let mut id = None;
     let changes = app
         .ops
         .edit_lobby(&actor, "room.add", &name, |lobby| {
             let room = config::lobby::room(lobby.rooms.len(), &raw, &lobby.games)?;
+            id = u32::try_from(lobby.rooms.len()).ok();
             lobby.rooms.push(room);
             Ok(())
         })
         .await?;
-    Ok(changed(changes))
+    Ok(json(
+        StatusCode::OK,
+        &ChangedDto {
+            changed: changes,
+            id,
+        },
+    ))
 }
 
 /// `PUT /api/v1/admin/rooms/{id}`: new fields for a room. Its players stay; if its

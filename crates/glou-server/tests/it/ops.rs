@@ -312,6 +312,7 @@ async fn the_admin_api_changes_rooms_games_players_and_tables_and_audits_it() {
     )
     .await;
     assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["id"], 2, "{reply}");
     bob.expect("<UPDATE TYPE='room' ACTION='add'>").await;
     let (_, rooms) = admin(&server, &token, "GET", "/rooms").await;
     assert_eq!(rooms[2]["name"], "Nim Hall");

@@ -117,6 +117,9 @@ impl PhaseReport {
         }
         if let Some(err) = &self.rec.first_error {
             println!("{:10} first error: {err}", "");
+            if let Some(hint) = limits_hint(err) {
+                println!("{:10} hint: {hint}", "");
+            }
         }
         if json_too {
             let latency = (!h.is_empty()).then(|| {
@@ -154,4 +157,36 @@ pub(crate) fn report(
         extra,
     }
     .print(json_too);
+}
+
+/// What to say when connections were closed under the bench: the server's `[limits]`
+/// turn away an address that opens too many, or too fast, as a load generator does.
+fn limits_hint(error: &str) -> Option<&'static str> {
+    let error = error.to_ascii_lowercase();
+    [
+        "reset by peer",
+        "broken pipe",
+        "end of file",
+        "closed",
+        "eof",
+    ]
+    .iter()
+    .any(|sign| error.contains(sign))
+    .then_some(
+        "the server may have turned connections away under its [limits] (see \
+             glou_connections_refused_total in its /metrics): run it with \
+             --trusted 127.0.0.0/8 for a bench (docs/benchmarks.md)",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::limits_hint;
+
+    #[test]
+    fn closed_connections_point_at_the_limits() {
+        assert!(limits_hint("sending: Connection reset by peer (os error 104)").is_some());
+        assert!(limits_hint("reading the greeting: unexpected end of file").is_some());
+        assert!(limits_hint("HTTP 404: no such server").is_none());
+    }
 }
