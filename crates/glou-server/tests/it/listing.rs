@@ -373,7 +373,11 @@ async fn health_and_metrics() {
     assert_eq!((status, health), (200, json!({"status": "ok"})));
     s.announce(server("oa", 1, "A", 0)).await;
     s.get("/api/v1/servers").await;
+    // Only routed methods are counted: a client cannot invent label values.
+    let (status, _) = s.call("BREW42", "/api/v1/servers", None, None).await;
+    assert_eq!(status, 405);
     let text = s.metrics().await;
+    assert!(!text.contains("BREW42"), "{text}");
     for line in [
         r#"glou_listings{game="oa",source="native"} 1"#,
         r#"glou_http_requests_total{route="/api/v1/servers",method="POST",status="201"} 1"#,
