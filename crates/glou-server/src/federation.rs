@@ -203,16 +203,16 @@ impl Federation {
     /// follows the configuration: a reload's new peers are linked, removed ones
     /// unlinked, changed ones (credentials, games shared) linked again.
     pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
-        let mut links: Vec<Link> = Vec::new();
+        let (mut links, mut next_id) = (Vec::new(), 0);
         let mut config = self.config.clone();
-        self.relink(&mut links);
+        self.relink(&mut links, &mut next_id);
         let mut following = true;
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
                 _ = tick.tick() => self.sweep(),
                 changed = config.changed(), if following => match changed {
-                    Ok(()) => self.relink(&mut links),
+                    Ok(()) => self.relink(&mut links, &mut next_id),
                     // No reload can come any more: the links stay as they are.
                     Err(_) => following = false,
                 },
@@ -228,7 +228,7 @@ impl Federation {
     }
 
     /// Makes the outgoing links those of the configuration now in force.
-    fn relink(self: &Arc<Self>, links: &mut Vec<Link>) {
+    fn relink(self: &Arc<Self>, links: &mut Vec<Link>, next_id: &mut u64) {
         let config = self.config.borrow().clone();
         let wanted = if config.community.is_some() {
             config.peers
@@ -250,8 +250,8 @@ impl Federation {
             if links.iter().any(|l| l.peer == peer) {
                 continue;
             }
-            static IDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-            let id = IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let id = *next_id;
+            *next_id += 1;
             self.outbound.lock().push(Outbound {
                 id,
                 peer: peer.clone(),

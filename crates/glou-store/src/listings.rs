@@ -1,6 +1,7 @@
 //! The `listings` table: a mirror of the registry, written in batches of
 //! [`PersistOp`]s and read back whole at start-up.
 
+use std::collections::HashSet;
 use std::net::IpAddr;
 
 use crate::accounts::{ms, time};
@@ -17,79 +18,63 @@ struct StoredPlayer {
     ping: u32,
 }
 
-const UPSERT: &str = "INSERT INTO listings (id, game, kind, address, name, map, players, max_players, \
-    bots, password, version, protocol, rules, player_list, source, owner, secret, first_seen, \
-    last_seen, expires_at, origin) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, \
-    $15, $16, $17, $18, $19, $20, $21) \
-    ON CONFLICT (id) DO UPDATE SET game = excluded.game, kind = excluded.kind, \
-    address = excluded.address, name = excluded.name, map = excluded.map, \
-    players = excluded.players, max_players = excluded.max_players, bots = excluded.bots, \
-    password = excluded.password, version = excluded.version, protocol = excluded.protocol, \
-    rules = excluded.rules, player_list = excluded.player_list, source = excluded.source, \
-    owner = excluded.owner, secret = excluded.secret, first_seen = excluded.first_seen, \
-    last_seen = excluded.last_seen, expires_at = excluded.expires_at, origin = excluded.origin";
+/// The listings' columns, in the order of [`UpsertRow`]'s fields.
+const COLUMNS: [&str; 21] = [
+    "id",
+    "game",
+    "kind",
+    "address",
+    "name",
+    "map",
+    "players",
+    "max_players",
+    "bots",
+    "password",
+    "version",
+    "protocol",
+    "rules",
+    "player_list",
+    "source",
+    "owner",
+    "secret",
+    "first_seen",
+    "last_seen",
+    "expires_at",
+    "origin",
+];
 
 impl Store {
     /// Applies a batch of registry changes in one transaction, in order. Runs of
-    /// heartbeats (time-only changes) go in one statement each.
+    /// heartbeats (time-only changes) and runs of upserts go in one statement each
+    /// (a JSON array of rows); a run ends at a delete, at the other kind of change,
+    /// or when an entry comes back in it, so the order of the batch is kept.
     pub async fn save_listings(&self, ops: &[PersistOp]) -> Result<(), StoreError> {
         if ops.is_empty() {
             return Ok(());
         }
         with_pool!(self, pool, d => {
             let mut tx = pool.begin_with(d.begin_write()).await?;
-            // `(id, last_seen, expires_at)` of a run of heartbeats, written as one JSON
-            // array by one statement.
-            let mut touches: Vec<(i64, i64, Option<i64>)> = Vec::new();
+            let mut run = Run::default();
             macro_rules! flush {
                 () => {
-                    if !touches.is_empty() {
-                        let rows = serde_json::to_string(&touches).expect("numbers encode");
-                        sqlx::query(touch_sql(d)).bind(rows).execute(&mut *tx).await?;
-                        touches.clear();
+                    if let Some((sql, rows)) = run.take(d) {
+                        sqlx::query(sql).bind(rows).execute(&mut *tx).await?;
                     }
                 };
             }
             for op in ops {
-                match op {
+                let full = match op {
                     PersistOp::Touch { id, last_seen, expires_at } => {
-                        touches.push((db_id(*id), ms(*last_seen), expires_at.map(ms)));
-                        if touches.len() == TOUCH_BATCH {
+                        if !run.may_touch(*id) {
                             flush!();
                         }
+                        run.touch(*id, *last_seen, *expires_at)
                     }
                     PersistOp::Upsert(e) => {
-                        flush!();
-                        let l = &e.listing;
-                        let players: Vec<StoredPlayer> = l
-                            .player_list
-                            .iter()
-                            .map(|p| StoredPlayer { name: p.name.clone(), score: p.score, ping: p.ping })
-                            .collect();
-                        sqlx::query(UPSERT)
-                            .bind(db_id(e.id))
-                            .bind(&l.game)
-                            .bind(&l.kind)
-                            .bind(&l.address)
-                            .bind(&l.name)
-                            .bind(&l.map)
-                            .bind(i64::from(l.players))
-                            .bind(i64::from(l.max_players))
-                            .bind(i64::from(l.bots))
-                            .bind(l.password)
-                            .bind(&l.version)
-                            .bind(&l.protocol)
-                            .bind(serde_json::to_string(&l.rules).expect("strings encode"))
-                            .bind(serde_json::to_string(&players).expect("players encode"))
-                            .bind(e.source.as_str())
-                            .bind(e.owner.to_string())
-                            .bind(e.secret.map(|s| s.0.to_vec()))
-                            .bind(ms(e.first_seen))
-                            .bind(ms(e.last_seen))
-                            .bind(e.expires_at.map(ms))
-                            .bind(e.origin.as_deref())
-                            .execute(&mut *tx)
-                            .await?;
+                        if !run.may_upsert(e.id) {
+                            flush!();
+                        }
+                        run.upsert(e)
                     }
                     PersistOp::Delete(id) => {
                         flush!();
@@ -97,7 +82,11 @@ impl Store {
                             .bind(db_id(*id))
                             .execute(&mut *tx)
                             .await?;
+                        false
                     }
+                };
+                if full {
+                    flush!();
                 }
             }
             flush!();
@@ -131,9 +120,176 @@ impl Store {
 }
 
 /// Heartbeats written per statement.
+/// Rows per statement: heartbeats are small, whole listings up to a few KiB.
 const TOUCH_BATCH: usize = 10_000;
+const UPSERT_BATCH: usize = 1_000;
+
+/// A run of changes of one kind, each entry once, on its way to one statement.
+#[derive(Default)]
+struct Run {
+    ids: HashSet<EntryId>,
+    /// `(id, last_seen, expires_at)` of heartbeats.
+    touches: Vec<(i64, i64, Option<i64>)>,
+    upserts: Vec<UpsertRow>,
+}
+
+/// A whole listing as a row of the upsert statement's JSON array.
+#[derive(Serialize)]
+struct UpsertRow {
+    id: i64,
+    game: String,
+    kind: String,
+    address: String,
+    name: String,
+    map: String,
+    players: u32,
+    max_players: u32,
+    bots: u32,
+    password: bool,
+    version: String,
+    protocol: String,
+    /// The `rules` and `player_list` columns' JSON text.
+    rules: String,
+    player_list: String,
+    source: &'static str,
+    owner: String,
+    /// Hexadecimal: JSON has no bytes.
+    secret: Option<String>,
+    first_seen: i64,
+    last_seen: i64,
+    expires_at: Option<i64>,
+    origin: Option<String>,
+}
+
+impl Run {
+    fn may_touch(&self, id: EntryId) -> bool {
+        self.upserts.is_empty() && !self.ids.contains(&id)
+    }
+
+    fn may_upsert(&self, id: EntryId) -> bool {
+        self.touches.is_empty() && !self.ids.contains(&id)
+    }
+
+    /// Adds a heartbeat; whether the run is full.
+    fn touch(&mut self, id: EntryId, last_seen: Timestamp, expires_at: Option<Timestamp>) -> bool {
+        self.ids.insert(id);
+        self.touches
+            .push((db_id(id), ms(last_seen), expires_at.map(ms)));
+        self.touches.len() >= TOUCH_BATCH
+    }
+
+    /// Adds a whole entry; whether the run is full.
+    fn upsert(&mut self, e: &Entry) -> bool {
+        self.ids.insert(e.id);
+        let l = &e.listing;
+        let players: Vec<StoredPlayer> = l
+            .player_list
+            .iter()
+            .map(|p| StoredPlayer {
+                name: p.name.clone(),
+                score: p.score,
+                ping: p.ping,
+            })
+            .collect();
+        self.upserts.push(UpsertRow {
+            id: db_id(e.id),
+            game: l.game.clone(),
+            kind: l.kind.clone(),
+            address: l.address.clone(),
+            name: l.name.clone(),
+            map: l.map.clone(),
+            players: l.players,
+            max_players: l.max_players,
+            bots: l.bots,
+            password: l.password,
+            version: l.version.clone(),
+            protocol: l.protocol.clone(),
+            rules: serde_json::to_string(&l.rules).expect("strings encode"),
+            player_list: serde_json::to_string(&players).expect("players encode"),
+            source: e.source.as_str(),
+            owner: e.owner.to_string(),
+            secret: e.secret.map(|s| hex(&s.0)),
+            first_seen: ms(e.first_seen),
+            last_seen: ms(e.last_seen),
+            expires_at: e.expires_at.map(ms),
+            origin: e.origin.as_deref().map(str::to_owned),
+        });
+        self.upserts.len() >= UPSERT_BATCH
+    }
+
+    /// The statement and its JSON array for what the run holds, and an empty run.
+    fn take(&mut self, d: Dialect) -> Option<(&'static str, String)> {
+        self.ids.clear();
+        if !self.touches.is_empty() {
+            let rows = serde_json::to_string(&self.touches).expect("numbers encode");
+            self.touches.clear();
+            return Some((touch_sql(d), rows));
+        }
+        if !self.upserts.is_empty() {
+            let rows = serde_json::to_string(&self.upserts).expect("rows encode");
+            self.upserts.clear();
+            return Some((upsert_sql(d), rows));
+        }
+        None
+    }
+}
 
 /// Sets `last_seen` and `expires_at` from a JSON array of `[id, last_seen, expires_at]`.
+/// Inserts or replaces the listings of a JSON array of [`UpsertRow`]s, in order.
+fn upsert_sql(d: Dialect) -> &'static str {
+    static SQLITE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    static POSTGRES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let build = |value: &dyn Fn(&str) -> String, from: &str| {
+        let values: Vec<String> = COLUMNS.iter().map(|c| value(c)).collect();
+        let updates: Vec<String> = COLUMNS[1..]
+            .iter()
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        // SQLite needs the WHERE to read ON CONFLICT as an upsert, not a join.
+        format!(
+            "INSERT INTO listings ({}) SELECT {} FROM {from} WHERE true \
+             ON CONFLICT (id) DO UPDATE SET {}",
+            COLUMNS.join(", "),
+            values.join(", "),
+            updates.join(", ")
+        )
+    };
+    match d {
+        Dialect::Sqlite => SQLITE.get_or_init(|| {
+            build(
+                &|c| match c {
+                    "secret" => "unhex(json_extract(t.value, '$.secret'))".into(),
+                    c => format!("json_extract(t.value, '$.{c}')"),
+                },
+                "json_each($1) AS t",
+            )
+        }),
+        Dialect::Postgres => POSTGRES.get_or_init(|| {
+            build(
+                &|c| match c {
+                    "secret" => "decode(t.v->>'secret', 'hex')".into(),
+                    "password" => "(t.v->>'password')::boolean".into(),
+                    "id" | "players" | "max_players" | "bots" | "first_seen" | "last_seen"
+                    | "expires_at" => format!("(t.v->>'{c}')::bigint"),
+                    c => format!("t.v->>'{c}'"),
+                },
+                "jsonb_array_elements($1::jsonb) AS t(v)",
+            )
+        }),
+    }
+}
+
+/// Bytes as lowercase hexadecimal.
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
 fn touch_sql(d: Dialect) -> &'static str {
     match d {
         Dialect::Sqlite => {

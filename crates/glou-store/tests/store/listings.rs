@@ -191,3 +191,35 @@ async fn heartbeat_runs(store: &Store) {
         ]
     );
 }
+
+#[tokio::test]
+async fn upsert_runs_keep_every_field_and_the_batch_order() {
+    each_backend(|store| async move {
+        let mut odd = entry(5, 5, None);
+        odd.listing.name = r#"back\slash 'single' $.name {"json": [1]} 🎮"#.into();
+        odd.listing.rules = vec![
+            ("k\"ey".into(), "v\\al".into()),
+            (String::new(), "$".into()),
+        ];
+        odd.listing.player_list.clear();
+        odd.secret = None;
+        odd.origin = None;
+        let mut later = odd.clone();
+        later.listing.players = 9;
+        later.listing.map = "later".into();
+        later.secret = Some(SecretDigest([0xa5; 32]));
+        // More than one statement's worth, then the same entry twice in one run.
+        let mut ops: Vec<PersistOp> = (100..2_600)
+            .map(|i| PersistOp::Upsert(Arc::new(entry(i, i as u16, None))))
+            .collect();
+        ops.push(PersistOp::Upsert(Arc::new(odd.clone())));
+        ops.push(PersistOp::Upsert(Arc::new(later.clone())));
+        store.save_listings(&ops).await.unwrap();
+        let all = sorted(&store, 0).await;
+        assert_eq!(all.len(), 2_501);
+        assert_eq!(all[0], later);
+        assert_eq!(all[1], entry(100, 100, None));
+        assert_eq!(all[2_500], entry(2_599, 2_599, None));
+    })
+    .await;
+}
