@@ -177,27 +177,39 @@ impl LobbyLink {
 
     /// Brings `lobby` up to the stream's newest command: from the newest snapshot,
     /// then the commands after it. Returns the consumer to go on with.
+    /// A snapshot of another stream than the one there now (the stream was removed
+    /// and made again, by hand or by a NATS server that lost it) is not used: its
+    /// sequence numbers mean nothing in this stream, and trusting them would skip
+    /// the new stream's commands.
     pub async fn catch_up(&self, lobby: &LobbyService) -> Result<Commands, ClusterError> {
         let failed = |e: &dyn std::fmt::Display| ClusterError::CatchUp(format!("lobby: {e}"));
+        let info = self.stream.get_info().await.map_err(|e| failed(&e))?;
+        let last = info.state.last_sequence;
         match self.snapshots.get(SNAPSHOT_OBJECT).await {
             Ok(mut object) => {
-                let mut bytes = Vec::new();
-                object
-                    .read_to_end(&mut bytes)
-                    .await
-                    .map_err(|e| failed(&e))?;
-                lobby.restore(&bytes).map_err(|e| failed(&e))?;
+                let meta = &object.info.metadata;
+                let taken: Option<u64> = meta.get(META_SEQ).and_then(|s| s.parse().ok());
+                let of_this_stream = meta.get(META_STREAM) == Some(&stream_id(&info))
+                    && taken.is_some_and(|seq| seq <= last);
+                if of_this_stream {
+                    let mut bytes = Vec::new();
+                    object
+                        .read_to_end(&mut bytes)
+                        .await
+                        .map_err(|e| failed(&e))?;
+                    lobby.restore(&bytes).map_err(|e| failed(&e))?;
+                } else {
+                    warn!(
+                        snapshot_seq = ?taken,
+                        stream_last = last,
+                        "cluster lobby: the snapshot is of another lobby stream; \
+                         reading the stream from its start instead"
+                    );
+                }
             }
             Err(e) if e.kind() == object_store::GetErrorKind::NotFound => {}
             Err(e) => return Err(failed(&e)),
         }
-        let last = self
-            .stream
-            .get_info()
-            .await
-            .map_err(|e| failed(&e))?
-            .state
-            .last_sequence;
         let mut commands = self.commands(lobby.applied() + 1).await?;
         let mut read = 0u64;
         while lobby.applied() < last {
@@ -345,11 +357,16 @@ impl LobbyLink {
         }
         let (seq, bytes) = lobby.snapshot();
         s.at = Instant::now();
-        if let Err(e) = self
-            .snapshots
-            .put(SNAPSHOT_OBJECT, &mut bytes.as_slice())
-            .await
-        {
+        let meta = object_store::ObjectMetadata {
+            name: SNAPSHOT_OBJECT.into(),
+            metadata: [
+                (META_SEQ.to_owned(), seq.to_string()),
+                (META_STREAM.to_owned(), stream_id(self.stream.cached_info())),
+            ]
+            .into(),
+            ..Default::default()
+        };
+        if let Err(e) = self.snapshots.put(meta, &mut bytes.as_slice()).await {
             warn!(error = %e, "cluster lobby: writing a snapshot");
             return;
         }
@@ -423,6 +440,15 @@ async fn receive_games(link: std::sync::Weak<LobbyLink>, mut games: async_nats::
             }
         }
     }
+}
+
+/// The snapshot's metadata: the command it ends with, and the stream it is of.
+const META_SEQ: &str = "seq";
+const META_STREAM: &str = "stream";
+
+/// What tells one lobby stream from another of the same name made later.
+fn stream_id(info: &stream::Info) -> String {
+    info.created.unix_timestamp_nanos().to_string()
 }
 
 struct Snapshots {

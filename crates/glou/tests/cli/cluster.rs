@@ -118,28 +118,73 @@ impl Community {
         .await
         .unwrap();
         pool.close().await;
-        let addr = self.nats.trim_start_matches("nats://");
-        if let Ok(mut nats) = TcpStream::connect(addr) {
-            let mut line = String::new();
-            let mut reader = BufReader::new(nats.try_clone().unwrap());
-            reader.read_line(&mut line).unwrap(); // INFO
-            let mut out = String::from("CONNECT {\"verbose\":false}\r\n");
-            let name = &self.name;
-            let streams = [
-                format!("KV_glou_{name}_listings"),
-                format!("KV_glou_{name}_nodes"),
-                format!("OBJ_glou_{name}_lobbysnap"),
-                format!("glou_{name}_lobby"),
-            ];
-            for stream in &streams {
-                let subject = format!("$JS.API.STREAM.DELETE.{stream}");
-                out.push_str(&format!("PUB {subject} 0\r\n\r\n"));
-            }
-            out.push_str("PING\r\n");
-            nats.write_all(out.as_bytes()).unwrap();
-            line.clear();
-            reader.read_line(&mut line).unwrap(); // PONG: the deletions were read
+        let name = &self.name;
+        self.delete_streams(&[
+            format!("KV_glou_{name}_listings"),
+            format!("KV_glou_{name}_nodes"),
+            format!("OBJ_glou_{name}_lobbysnap"),
+            format!("glou_{name}_lobby"),
+        ]);
+    }
+
+    /// The community's lobby stream's name.
+    pub(crate) fn lobby_stream(&self) -> String {
+        format!("glou_{}_lobby", self.name)
+    }
+
+    /// The community's lobby snapshot store's stream.
+    pub(crate) fn snapshot_stream(&self) -> String {
+        format!("OBJ_glou_{}_lobbysnap", self.name)
+    }
+
+    /// Deletes JetStream streams, speaking NATS's text protocol.
+    pub(crate) fn delete_streams(&self, streams: &[String]) {
+        let Some((mut nats, mut reader)) = self.nats_connection() else {
+            return;
+        };
+        let mut out = String::new();
+        for stream in streams {
+            let subject = format!("$JS.API.STREAM.DELETE.{stream}");
+            out.push_str(&format!("PUB {subject} 0\r\n\r\n"));
         }
+        out.push_str("PING\r\n");
+        nats.write_all(out.as_bytes()).unwrap();
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap(); // PONG: the deletions were read
+    }
+
+    /// How many messages a JetStream stream holds (0 if it does not exist).
+    pub(crate) fn stream_messages(&self, stream: &str) -> u64 {
+        let Some((mut nats, mut reader)) = self.nats_connection() else {
+            return 0;
+        };
+        let request = format!(
+            "SUB _INBOX.glou.test 1\r\nPUB $JS.API.STREAM.INFO.{stream} _INBOX.glou.test 0\r\n\r\n"
+        );
+        nats.write_all(request.as_bytes()).unwrap();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            reader.read_line(&mut line).unwrap();
+            if line.starts_with("MSG ") {
+                break;
+            }
+        }
+        let mut payload = String::new();
+        reader.read_line(&mut payload).unwrap();
+        let info: Value = serde_json::from_str(payload.trim_end()).unwrap();
+        info["state"]["messages"].as_u64().unwrap_or(0)
+    }
+
+    /// A connection to the community's NATS past its greeting.
+    fn nats_connection(&self) -> Option<(TcpStream, BufReader<TcpStream>)> {
+        let addr = self.nats.trim_start_matches("nats://");
+        let mut nats = TcpStream::connect(addr).ok()?;
+        let mut reader = BufReader::new(nats.try_clone().unwrap());
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap(); // INFO
+        nats.write_all(b"CONNECT {\"verbose\":false}\r\n").unwrap();
+        Some((nats, reader))
     }
 }
 

@@ -4,8 +4,9 @@
 //! another node, a GGZ client too (its game channel relayed between nodes); an
 //! operator's announcement and kick given on one node reach players on the others; a
 //! node killed with SIGKILL leaves the rooms, and a node started later catches up with
-//! the lobby; a node cut off from NATS answers lobby requests `unavailable` and
-//! recovers by itself. The WebSocket lobby itself is `glou-server`'s test.
+//! the lobby; a node that finds the lobby stream made again reads it from its start
+//! rather than trust an older stream's snapshot; a node cut off from NATS answers
+//! lobby requests `unavailable` and recovers by itself. The WebSocket lobby itself is `glou-server`'s test.
 
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -218,6 +219,48 @@ async fn reloads(community: &Community, nodes: &mut Nodes) {
     ann.chat("the lobby goes on")
         .await
         .expect("chat after a refused reload");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lobby_stream_made_again_is_read_from_its_start_not_from_an_older_snapshot() {
+    let Some(community) = Community::new(NATS) else {
+        return;
+    };
+    let mut nodes = Nodes::default();
+    let outcome = AssertUnwindSafe(stream_made_again(&community, &mut nodes))
+        .catch_unwind()
+        .await;
+    finish(community, nodes, outcome).await;
+}
+
+async fn stream_made_again(community: &Community, nodes: &mut Nodes) {
+    let a = nodes.start(community, "a").await;
+    let mut ann = Lobbyist::login(&a, "ann").await;
+    let room = ann.entry_room().await;
+    ann.enter(room).await;
+    ann.chat("before the snapshot").await.expect("a chat");
+    // The leader snapshots the lobby 20 s after its first commands.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    while community.stream_messages(&community.snapshot_stream()) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "no snapshot of the lobby in 40 s"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    nodes.stop("a");
+    // The lobby stream goes (removed by hand, or lost by NATS); the snapshot stays.
+    community.delete_streams(&[community.lobby_stream()]);
+
+    // A node started now makes the stream again and reads it from its start: its
+    // lobby takes new commands (with the old snapshot's numbers, it would skip them).
+    let b = nodes.start(community, "b").await;
+    let mut bob = Lobbyist::login(&b, "bob").await;
+    bob.enter(room).await;
+    bob.chat("after the stream came back")
+        .await
+        .expect("a chat in the new stream");
+    assert_eq!(bob.players().await, names(&["bob"]), "the room on node b");
 }
 
 async fn killed_node_and_late_node(community: &Community, nodes: &mut Nodes) {
@@ -546,12 +589,21 @@ impl Nodes {
     }
 
     fn sigkill(&mut self, n: &str) {
+        self.take(n).sigkill();
+    }
+
+    /// Stops a node with SIGTERM, waiting for it to end.
+    fn stop(&mut self, n: &str) {
+        self.take(n).stop();
+    }
+
+    fn take(&mut self, n: &str) -> Node {
         let i = self
             .running
             .iter()
             .position(|(name, _)| name == n)
             .unwrap_or_else(|| panic!("no running node {n}"));
-        self.running.remove(i).1.sigkill();
+        self.running.remove(i).1
     }
 }
 
