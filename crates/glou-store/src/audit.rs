@@ -85,19 +85,21 @@ impl Store {
         keep_latest: &[&str],
         batch: u32,
     ) -> Result<u64, StoreError> {
-        let kept = if keep_latest.is_empty() {
+        let actions = if keep_latest.is_empty() {
             "1 = 0".to_string()
         } else {
             let marks: Vec<String> = (0..keep_latest.len())
                 .map(|i| format!("${}", i + 3))
                 .collect();
-            format!("a.action IN ({})", marks.join(", "))
+            format!("action IN ({})", marks.join(", "))
         };
+        // The marks kept are found once (a few rows: one per game), not per entry.
         let sql = format!(
             "DELETE FROM audit_log WHERE id IN (SELECT a.id FROM audit_log a \
-             WHERE a.at < $1 AND NOT (a.outcome = 'ok' AND {kept} AND a.at = \
-             (SELECT MAX(b.at) FROM audit_log b \
-              WHERE b.action = a.action AND b.target = a.target AND b.outcome = 'ok')) \
+             WHERE a.at < $1 AND NOT EXISTS (SELECT 1 FROM \
+               (SELECT action, target, MAX(at) AS at FROM audit_log \
+                WHERE outcome = 'ok' AND {actions} GROUP BY action, target) AS k \
+              WHERE k.action = a.action AND k.target = a.target AND k.at = a.at) \
              LIMIT $2)"
         );
         let removed = with_pool!(self, pool, _d => {

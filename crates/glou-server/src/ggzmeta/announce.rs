@@ -82,14 +82,15 @@ fn plan<'a>(
     entries: &'a [Announced],
     refresh: bool,
 ) -> Vec<(&'a Announced, Mode)> {
-    let key = |e: &Announced| (e.0.clone(), e.2.clone());
+    // An entry is its class and URI.
+    let same = |a: &Announced, b: &Announced| a.0 == b.0 && a.2 == b.2;
     let mut out: Vec<(&Announced, Mode)> = announced
         .iter()
-        .filter(|a| !entries.iter().any(|e| key(e) == key(a)))
+        .filter(|a| !entries.iter().any(|e| same(e, a)))
         .map(|a| (a, Mode::Delete))
         .collect();
     for e in entries {
-        match announced.iter().find(|a| key(a) == key(e)) {
+        match announced.iter().find(|a| same(a, e)) {
             None => out.push((e, Mode::Add)),
             Some(a) if a != e => out.extend([(a, Mode::Delete), (e, Mode::Add)]),
             Some(_) if refresh => out.push((e, Mode::Modify)),
