@@ -234,7 +234,6 @@ impl Run {
     }
 }
 
-/// Sets `last_seen` and `expires_at` from a JSON array of `[id, last_seen, expires_at]`.
 /// Inserts or replaces the listings of a JSON array of [`UpsertRow`]s, in order.
 fn upsert_sql(d: Dialect) -> &'static str {
     static SQLITE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
@@ -290,6 +289,7 @@ fn hex(bytes: &[u8]) -> String {
         })
 }
 
+/// Sets `last_seen` and `expires_at` from a JSON array of `[id, last_seen, expires_at]`.
 fn touch_sql(d: Dialect) -> &'static str {
     match d {
         Dialect::Sqlite => {
