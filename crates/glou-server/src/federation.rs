@@ -54,8 +54,8 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Events read from the change window per lock.
 const RESUME_PAGE: usize = 4096;
 
-/// A community this one sends its listings to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A community this one sends its listings to. Its `Debug` leaves the password out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct PeerLink {
     /// The peer's ggzmeta listener, `host:port`.
     pub address: String,
@@ -65,6 +65,18 @@ pub struct PeerLink {
     /// Games sent (empty: all) and games never sent.
     pub share: Vec<String>,
     pub deny: Vec<String>,
+}
+
+impl std::fmt::Debug for PeerLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PeerLink")
+            .field("address", &self.address)
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("share", &self.share)
+            .field("deny", &self.deny)
+            .finish()
+    }
 }
 
 impl PeerLink {
@@ -931,6 +943,37 @@ mod tests {
         assert!(!b.take(t0));
         assert!(b.take(t0 + Duration::from_millis(100)));
         assert!(!b.take(t0 + Duration::from_millis(100)));
+    }
+
+    #[test]
+    fn credentials_stay_out_of_debug_output() {
+        let peer = PeerLink {
+            address: "beta:15689".into(),
+            username: "alpha".into(),
+            password: "hunter2".into(),
+            share: Vec::new(),
+            deny: Vec::new(),
+        };
+        let auth = glou_proto::ggzmeta::Authorization {
+            username: "beta".into(),
+            password: "swordfish".into(),
+            realm: "*".into(),
+            update: true,
+            create: false,
+        };
+        let config = FederationConfig {
+            peers: vec![peer],
+            ..FederationConfig::default()
+        };
+        let shown = format!("{config:?} {auth:?}");
+        assert!(
+            shown.contains("beta:15689") && shown.contains("realm"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("swordfish"),
+            "{shown}"
+        );
     }
 
     #[test]

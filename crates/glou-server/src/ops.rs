@@ -318,7 +318,8 @@ impl Ops {
             running.wz = next.wz.clone();
             report.applied.push("wzlobby settings changed".into());
         }
-        if dbg(&running.meta) != dbg(&next.meta) {
+        // Compared whole: their `Debug` leaves the passwords out.
+        if running.meta != next.meta {
             crate::ggzmeta::list_permanent(&self.hub, &next.meta);
             self.front.meta.send_replace(Arc::new(next.meta.clone()));
             running.meta = next.meta.clone();

@@ -30,8 +30,9 @@ pub struct Config {
     pub peers: Vec<Peer>,
 }
 
-/// `<authorization username= password= realm= update="1" create="1"/>`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// `<authorization username= password= realm= update="1" create="1"/>`. Its `Debug`
+/// leaves the password out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Authorization {
     pub username: String,
     pub password: String,
@@ -45,12 +46,35 @@ pub struct Authorization {
     pub create: bool,
 }
 
-/// `<peer username= password=>URI</peer>`: notified after every add and delete.
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl std::fmt::Debug for Authorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authorization")
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("realm", &self.realm)
+            .field("update", &self.update)
+            .field("create", &self.create)
+            .finish()
+    }
+}
+
+/// `<peer username= password=>URI</peer>`: notified after every add and delete. Its
+/// `Debug` leaves the password out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Peer {
     pub username: String,
     pub password: String,
     pub uri: String,
+}
+
+impl std::fmt::Debug for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Peer")
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("uri", &self.uri)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

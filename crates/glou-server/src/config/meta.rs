@@ -71,7 +71,7 @@ pub struct RawPeer {
 }
 
 /// What the metaserver runs with.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ggzmeta {
     pub authorizations: Vec<Authorization>,
     /// Entries of the configuration file, listed permanently.

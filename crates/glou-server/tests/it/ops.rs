@@ -663,6 +663,13 @@ async fn a_reload_links_and_unlinks_federation_peers_and_withdraws_their_rights(
     .await;
     assert_eq!(links(&home).await.1, ["away gone"]);
 
+    // A new password alone is a change too (the settings' Debug leaves it out).
+    write_config(&home_dir, &grant.replace("\"pw\"", "\"other\""));
+    let (_, report) = admin(&home, &home_token, "POST", "/reload").await;
+    assert_eq!(
+        report["applied"],
+        json!(["ggzmeta settings changed (authorizations, configuration file, idle timeout)"])
+    );
     // Granted again, the link comes back; removed from the file, it goes for good.
     write_config(&home_dir, grant);
     admin(&home, &home_token, "POST", "/reload").await;
