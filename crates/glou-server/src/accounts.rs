@@ -304,7 +304,9 @@ impl Accounts {
 
     /// The live session a token opens, if any. Using a session counts as a login
     /// for the inactivity housekeeping: `last_login` is brought up to date, at most
-    /// once per [`SEEN_EVERY`] (a client may keep one token for weeks).
+    /// once per [`SEEN_EVERY`] (a client may keep one token for weeks). That write is
+    /// not the request's business: if it fails, the request goes on and the next
+    /// use tries again.
     pub async fn session(&self, token: &str) -> Result<Option<Session>, StoreError> {
         let now = (self.clock)();
         let mut session = self.store.session(&token_digest(token), now).await?;
@@ -313,8 +315,10 @@ impl Accounts {
                 .last_login
                 .is_none_or(|seen| now.since(seen) >= SEEN_EVERY)
         {
-            self.store.record_login(account.id, now).await?;
-            account.last_login = Some(now);
+            match self.store.record_login(account.id, now).await {
+                Ok(()) => account.last_login = Some(now),
+                Err(e) => tracing::warn!(error = %e, "recording a session's use failed"),
+            }
         }
         Ok(session)
     }
