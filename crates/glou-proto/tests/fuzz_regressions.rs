@@ -79,6 +79,30 @@ fn tw07() {
     replay("tw07", tw07::run);
 }
 
+/// The same checks on pseudo-random datagrams, most with a valid header so that the
+/// payloads get tried.
+#[test]
+fn tw07_on_pseudo_random_datagrams() {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let tags: [&[u8]; 4] = [b"inf3", b"lis2", b"gie3", b"siz2"];
+    for _ in 0..20_000 {
+        let len = (next() % 120) as usize;
+        let mut d: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        if next() % 4 != 0 && d.len() >= 17 {
+            d[0] = 0x21;
+            d[9..13].copy_from_slice(glou_proto::tw07::OOB);
+            d[13..17].copy_from_slice(tags[(next() % 4) as usize]);
+        }
+        tw07::run(&d);
+    }
+}
+
 #[path = "../../../fuzz/checks/wzlobby.rs"]
 mod wzlobby;
 

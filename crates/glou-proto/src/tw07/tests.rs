@@ -516,22 +516,6 @@ fn hostile_info_is_refused() {
     assert_eq!(info.name, "\u{fffd}bad");
 }
 
-/// Whether an `inf3` string held invalid UTF-8: re-encoded, it may grow past
-/// [`MAX_STRING`] or push clients out of the datagram.
-fn has_replaced_text(p: &Packet) -> bool {
-    let Packet::Connless {
-        message: Message::Info(i),
-        ..
-    } = p
-    else {
-        return false;
-    };
-    let mut strings = [&i.version, &i.name, &i.hostname, &i.map, &i.gametype]
-        .into_iter()
-        .chain(i.clients.iter().flat_map(|c| [&c.name, &c.clan]));
-    strings.any(|s| s.contains('\u{fffd}'))
-}
-
 #[test]
 fn damaged_captures_never_panic() {
     for d in real_datagrams() {
@@ -546,32 +530,6 @@ fn damaged_captures_never_panic() {
                     let again = p.encode();
                     assert_eq!(decode(&again), Ok(p));
                 }
-            }
-        }
-    }
-    // Pseudo-random datagrams, mostly with a valid header so the payloads get tried.
-    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    let tags: [&[u8]; 4] = [b"inf3", b"lis2", b"gie3", b"siz2"];
-    for _ in 0..20_000 {
-        let len = (next() % 120) as usize;
-        let mut d: Vec<u8> = (0..len).map(|_| next() as u8).collect();
-        if next() % 4 != 0 && d.len() >= 17 {
-            d[0] = 0x21;
-            d[9..13].copy_from_slice(OOB);
-            d[13..17].copy_from_slice(tags[(next() % 4) as usize]);
-        }
-        if let Ok(p) = decode(&d) {
-            let again = p.encode();
-            assert!(again.len() <= MAX_PACKET);
-            let back = decode(&again).expect("our own encoding decodes");
-            if !has_replaced_text(&p) {
-                assert_eq!(back, p);
             }
         }
     }
